@@ -1,0 +1,134 @@
+// The configuration file's one schema. Types, defaults, `hookgate check` and docs/configuration.md
+// all derive from it, so a key exists in exactly one place.
+import { Type, type Static } from 'typebox'
+
+const Seconds = (description: string, def: number, minimum = 0) =>
+  Type.Optional(Type.Integer({ minimum, default: def, description }))
+
+const Pattern = Type.String({
+  minLength: 1,
+  maxLength: 512,
+  description: 'A regular expression run by the linear-time engine against the normalised, case-folded text; backreferences and lookaround are refused at load'
+})
+
+export const ToolsSchema = Type.Object({
+  allow: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Tools the agent may use without asking, in the agent\'s own rule syntax (e.g. `Read`, `Bash(git status:*)`)' })),
+  deny: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Tools the agent must never use; a deny always wins over an allow' }))
+}, { additionalProperties: false, description: 'Tool policy handed to the agent\'s own permission mechanism' })
+
+export const ServerSchema = Type.Object({
+  host: Type.Optional(Type.String({ default: '127.0.0.1', description: 'Address to listen on; keep 127.0.0.1 behind a TLS reverse proxy' })),
+  port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, default: 8787, description: 'TCP port to listen on (0 picks a free port)' })),
+  public_url: Type.Optional(Type.String({ format: 'uri', description: 'How callers reach this gateway (used for links in answers and for platform signatures over the URL)' })),
+  trust_proxy: Type.Optional(Type.Union([Type.Boolean(), Type.String()], { default: false, description: 'Trust X-Forwarded-* from this proxy address (or true for any); needed for per-address limits behind a proxy' }))
+}, { additionalProperties: false, description: 'HTTP listener' })
+
+export const AgentProfileName = Type.Union([
+  Type.Literal('claude'),
+  Type.Literal('command'),
+  Type.Literal('demo')
+], { description: 'How the agent is started and how its output is read: `claude` (Claude Code stream-json), `command` (any program; stdout lines are text), `demo` (the built-in demo agent)' })
+
+export const AgentSchema = Type.Object({
+  profile: Type.Optional({ ...AgentProfileName, default: 'claude' }),
+  command: Type.Optional(Type.String({ minLength: 1, default: 'claude', description: 'Executable name (looked up on PATH) or path of the agent CLI' })),
+  args: Type.Optional(Type.Array(Type.String(), { default: [], description: 'Extra arguments for the profile (e.g. `--model`, `sonnet`); placed before the prompt separator' })),
+  argv: Type.Optional(Type.Array(Type.String(), { default: [], description: 'Profile `command` only: the whole command line, argv[0] the executable; the element "{prompt}" becomes exactly one argument' })),
+  cwd: Type.Optional(Type.String({ default: '.', description: 'Working directory of the agent, relative to the config file' })),
+  timeout: Seconds('Wall-clock seconds a run may take; then its whole process tree is killed', 600, 1),
+  kill_grace: Seconds('Seconds between SIGTERM and SIGKILL when a run is stopped', 5, 0),
+  env: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }), { default: [], description: 'Names of variables passed through from the gateway\'s environment; the agent sees nothing else but PATH, HOME, LANG, TERM=dumb and NO_COLOR=1' })),
+  max_output_bytes: Type.Optional(Type.Integer({ minimum: 1024, default: 10485760, description: 'Bytes of agent output read per run; the rest is dropped with a truncation marker' }))
+}, { additionalProperties: false, description: 'The agent CLI that runs each request' })
+
+export const LimitsSchema = Type.Object({
+  concurrency: Type.Optional(Type.Integer({ minimum: 1, default: 2, description: 'Runs executing at once on this machine' })),
+  queue: Type.Optional(Type.Integer({ minimum: 0, default: 16, description: 'Runs waiting for a slot; beyond it requests get 503 HOOKGATE_OVERLOADED' })),
+  sync_wait: Seconds('Seconds a plain request waits for its run before answering 202', 30),
+  max_sync_wait: Seconds('Upper bound for `?wait=N`', 120),
+  body_bytes: Type.Optional(Type.Integer({ minimum: 1024, default: 1048576, description: 'Largest request body accepted; larger bodies get 413 without being read' })),
+  per_address: Type.Optional(Type.Object({
+    max: Type.Integer({ minimum: 1, description: 'Requests per window from one client address, counted before verification' }),
+    window: Type.Integer({ minimum: 1, description: 'Window length in seconds' })
+  }, { additionalProperties: false, default: { max: 600, window: 60 }, description: 'Cheap flood guard per client address, applied before the signature is checked' })),
+  sse_clients_per_run: Type.Optional(Type.Integer({ minimum: 1, default: 100, description: 'Event-stream clients allowed on one run at once' }))
+}, { additionalProperties: false, description: 'Admission limits' })
+
+export const PolicySchema = Type.Object({
+  block: Type.Optional(Type.Array(Pattern, { default: [], maxItems: 200, description: 'Patterns that refuse any request whose normalised text matches (a tripwire, not a sandbox)' })),
+  max_prompt_chars: Type.Optional(Type.Integer({ minimum: 1, maximum: 1048576, default: 16384, description: 'Longest request text accepted, in characters' }))
+}, { additionalProperties: false, description: 'Global command policy' })
+
+export const CommandSchema = Type.Object({
+  prompt: Type.String({ minLength: 1, description: 'Prompt template; `{args}` is replaced by the text after the command name' }),
+  description: Type.Optional(Type.String({ description: 'One line shown by /help' })),
+  allow: Type.Optional(Type.Array(Pattern, { maxItems: 200, description: 'If set, the normalised arguments must match at least one of these' })),
+  args_match: Type.Optional({ ...Pattern, description: 'The normalised arguments must match this pattern' }),
+  choices: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'The arguments must be exactly one of these' })),
+  confirm: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Argument values that need `/confirm CODE` from the same user within 5 minutes' })),
+  tools: Type.Optional(ToolsSchema)
+}, { additionalProperties: false })
+
+export const RateLimitSchema = Type.Object({
+  max: Type.Integer({ minimum: 1, description: 'Requests accepted per window for this caller' }),
+  window: Type.Integer({ minimum: 1, description: 'Window length in seconds' })
+}, { additionalProperties: false, description: 'Per-caller limit, counted after verification' })
+
+export const SchemeName = Type.Union([
+  Type.Literal('hmac-sha256'),
+  Type.Literal('standard-webhooks')
+], { description: 'How requests from this caller are signed (contract §4)' })
+
+export const CallerSchema = Type.Object({
+  scheme: SchemeName,
+  secrets: Type.Array(Type.String(), { minItems: 1, maxItems: 8, description: 'Signing secrets, at least 16 bytes each; any one that verifies is accepted (rotation)' }),
+  max_age: Seconds('Accepted timestamp skew in seconds, both directions; 0 (hmac-sha256 only) signs the raw body alone with no timestamp', 300),
+  rate_limit: Type.Optional(RateLimitSchema),
+  commands: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'Names of the commands this caller may use' })),
+  default_command: Type.Optional(Type.String({ minLength: 1, description: 'Command used for text without a leading slash; without it such text is refused' })),
+  tools: Type.Optional(ToolsSchema)
+}, { additionalProperties: false })
+
+export const AuditSchema = Type.Object({
+  prompts: Type.Optional(Type.Boolean({ default: false, description: 'Record prompts in the audit log verbatim (otherwise only their length and hash)' }))
+}, { additionalProperties: false, description: 'Audit log' })
+
+export const LogSchema = Type.Object({
+  level: Type.Optional(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info', description: 'Log level' }))
+}, { additionalProperties: false, description: 'Process log (JSON lines on stdout)' })
+
+export const ConfigSchema = Type.Object({
+  server: Type.Optional({ ...ServerSchema, default: {} }),
+  state_dir: Type.Optional(Type.String({ default: '.hookgate', description: 'Directory for the database, the audit log and generated secrets, relative to the config file' })),
+  store: Type.Optional(Type.Literal('memory', { default: 'memory', description: 'Where runs and idempotency keys live: `memory` (kept for the life of the process)' })),
+  admin_token: Type.Optional(Type.String({ description: 'Bearer token that may read, list and cancel every run; at least 16 bytes' })),
+  shutdown_grace: Seconds('Seconds between SIGTERM and SIGKILL for agents at shutdown', 10),
+  agent: Type.Optional({ ...AgentSchema, default: {} }),
+  limits: Type.Optional({ ...LimitsSchema, default: {} }),
+  policy: Type.Optional({ ...PolicySchema, default: {} }),
+  commands: Type.Optional(Type.Record(Type.String({ pattern: '^[a-z][a-z0-9_-]{0,31}$' }), CommandSchema, { default: {}, description: 'Slash commands by name' })),
+  callers: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }), CallerSchema, { description: 'Who may call, by the id used in /v1/hooks/{caller}' }),
+  audit: Type.Optional({ ...AuditSchema, default: {} }),
+  log: Type.Optional({ ...LogSchema, default: {} })
+}, { additionalProperties: false })
+
+/** The file as written (optional keys may be missing). */
+export type ConfigInput = Static<typeof ConfigSchema>
+
+/** The loaded configuration: defaults applied, paths resolved, frozen. */
+export type Config = Readonly<Required<Omit<ConfigInput, 'admin_token'>> & Pick<ConfigInput, 'admin_token'>> & {
+  readonly server: Required<Static<typeof ServerSchema>>
+  readonly agent: Required<Static<typeof AgentSchema>>
+  readonly limits: Required<Static<typeof LimitsSchema>>
+  readonly policy: Required<Static<typeof PolicySchema>>
+  readonly audit: Required<Static<typeof AuditSchema>>
+  readonly log: Required<Static<typeof LogSchema>>
+  /** Absolute path of the file the config came from, or null for the built-in quick-start config. */
+  readonly source: string | null
+  /** True when the agent is the built-in demo: every answer says so. */
+  readonly demo: boolean
+}
+export type CallerConfig = Static<typeof CallerSchema>
+export type CommandConfig = Static<typeof CommandSchema>
+export type ToolsConfig = Static<typeof ToolsSchema>
+export type AgentConfig = Required<Static<typeof AgentSchema>>
