@@ -17,7 +17,7 @@ export const ToolsSchema = Type.Object({
 }, { additionalProperties: false, description: 'Tool policy handed to the agent\'s own permission mechanism' })
 
 export const ServerSchema = Type.Object({
-  host: Type.Optional(Type.String({ default: '127.0.0.1', description: 'Address to listen on; keep 127.0.0.1 behind a TLS reverse proxy' })),
+  host: Type.Optional(Type.String({ minLength: 1, default: '127.0.0.1', description: 'Address to listen on; keep 127.0.0.1 behind a TLS reverse proxy' })),
   port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, default: 8787, description: 'TCP port to listen on (0 picks a free port)' })),
   public_url: Type.Optional(Type.String({ format: 'uri', description: 'How callers reach this gateway (used for links in answers and for platform signatures over the URL)' })),
   trust_proxy: Type.Optional(Type.Union([Type.Boolean(), Type.String()], { default: false, description: 'Trust X-Forwarded-* from this proxy address (or true for any); needed for per-address limits behind a proxy' }))
@@ -34,7 +34,7 @@ export const AgentSchema = Type.Object({
   command: Type.Optional(Type.String({ minLength: 1, default: 'claude', description: 'Executable name (looked up on PATH) or path of the agent CLI' })),
   args: Type.Optional(Type.Array(Type.String(), { default: [], description: 'Extra arguments for the profile (e.g. `--model`, `sonnet`); placed before the prompt separator' })),
   argv: Type.Optional(Type.Array(Type.String(), { default: [], description: 'Profile `command` only: the whole command line, argv[0] the executable; the element "{prompt}" becomes exactly one argument' })),
-  cwd: Type.Optional(Type.String({ default: '.', description: 'Working directory of the agent, relative to the config file' })),
+  cwd: Type.Optional(Type.String({ minLength: 1, default: '.', description: 'Working directory of the agent, relative to the config file' })),
   timeout: Seconds('Wall-clock seconds a run may take; then its whole process tree is killed', 600, 1),
   kill_grace: Seconds('Seconds between SIGTERM and SIGKILL when a run is stopped', 5, 0),
   env: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }), { default: [], description: 'Names of variables passed through from the gateway\'s environment; the agent sees nothing else but PATH, HOME, LANG, TERM=dumb and NO_COLOR=1' })),
@@ -94,20 +94,23 @@ export const AuditSchema = Type.Object({
 }, { additionalProperties: false, description: 'Audit log' })
 
 export const LogSchema = Type.Object({
-  level: Type.Optional(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info', description: 'Log level' }))
+  level: Type.Optional(Type.Union([
+    Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'),
+    Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')
+  ], { default: 'info', description: 'Log level' }))
 }, { additionalProperties: false, description: 'Process log (JSON lines on stdout)' })
 
 export const ConfigSchema = Type.Object({
   server: Type.Optional({ ...ServerSchema, default: {} }),
-  state_dir: Type.Optional(Type.String({ default: '.hookgate', description: 'Directory for the database, the audit log and generated secrets, relative to the config file' })),
+  state_dir: Type.Optional(Type.String({ minLength: 1, default: '.hookgate', description: 'Directory for the database, the audit log and generated secrets, relative to the config file' })),
   store: Type.Optional(Type.Literal('memory', { default: 'memory', description: 'Where runs and idempotency keys live: `memory` (kept for the life of the process)' })),
   admin_token: Type.Optional(Type.String({ description: 'Bearer token that may read, list and cancel every run; at least 16 bytes' })),
   shutdown_grace: Seconds('Seconds between SIGTERM and SIGKILL for agents at shutdown', 10),
   agent: Type.Optional({ ...AgentSchema, default: {} }),
   limits: Type.Optional({ ...LimitsSchema, default: {} }),
   policy: Type.Optional({ ...PolicySchema, default: {} }),
-  commands: Type.Optional(Type.Record(Type.String({ pattern: '^[a-z][a-z0-9_-]{0,31}$' }), CommandSchema, { default: {}, description: 'Slash commands by name' })),
-  callers: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }), CallerSchema, { description: 'Who may call, by the id used in /v1/hooks/{caller}' }),
+  commands: Type.Optional(Type.Record(Type.String({ pattern: '^[a-z][a-z0-9_-]{0,31}$' }), CommandSchema, { default: {}, additionalProperties: false, description: 'Slash commands by name' })),
+  callers: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }), CallerSchema, { additionalProperties: false, description: 'Who may call, by the id used in /v1/hooks/{caller}' }),
   audit: Type.Optional({ ...AuditSchema, default: {} }),
   log: Type.Optional({ ...LogSchema, default: {} })
 }, { additionalProperties: false })
