@@ -1,8 +1,10 @@
 // How an agent process is started, behind one small interface: today execa on the main thread; a
 // launcher process or worker thread can replace it without touching the runner, the registry or routes.
+// It hands over raw byte chunks, not lines: splitting, capping and decoding stay in the runner, so a
+// replacement only has to move bytes, and no implementation can buffer an endless line.
 
 export interface LaunchSpec {
-  /** argv[0] is the executable (looked up on PATH); never run through a shell. */
+  /** argv[0] is the executable (looked up on the PATH of `env`); never run through a shell. */
   argv: readonly string[]
   cwd: string
   /** The complete environment of the child: nothing else is inherited. */
@@ -11,16 +13,40 @@ export interface LaunchSpec {
   input?: string
 }
 
+export interface OutputChunk {
+  stream: 'stdout' | 'stderr'
+  /** Raw bytes as they arrived; bounded by the pipe's read size, not by the agent's line length. */
+  chunk: Uint8Array
+}
+
+export interface ExitInfo {
+  code: number | null
+  signal: string | null
+  /** Set when the process never started; `code` is the errno name (ENOENT, EACCES, …) when known. */
+  spawnError: { code: string | null, message: string } | null
+}
+
 export interface LaunchedProcess {
+  /** Undefined when the process could not be started. */
   readonly pid: number | undefined
-  /** stdout and stderr, line by line, in arrival order. Ends when both pipes close. */
-  readonly lines: AsyncIterable<{ stream: 'stdout' | 'stderr', line: string }>
-  /** Settles when the process has exited; never rejects. */
-  readonly exited: Promise<{ code: number | null, signal: string | null, spawnError: string | null }>
+  /**
+   * stdout and stderr chunks in arrival order. Pipes are read only as fast as this is consumed, so the
+   * consumer must keep reading to the end or the child blocks on a full pipe. Ends when both pipes
+   * close or after `release()`; never throws.
+   */
+  readonly output: AsyncIterable<OutputChunk>
+  /** Settles when the process itself has exited (not when its pipes close); never rejects. */
+  readonly exited: Promise<ExitInfo>
   /** Signal the whole process group (the child is a group leader), so grandchildren get it too. */
   killGroup (signal: NodeJS.Signals): void
+  /**
+   * Stop reading and close our ends of the pipes, ending `output`. For pipes still held open after the
+   * leader exited by a process that escaped the group (setsid): we stop waiting for them.
+   */
+  release (): void
 }
 
 export interface Launcher {
+  /** Never throws: a process that cannot start is reported through `exited.spawnError`. */
   launch (spec: LaunchSpec): LaunchedProcess
 }
