@@ -44,7 +44,7 @@ export const RunSchema = Type.Object({
   demo: Type.Optional(Type.Boolean({ description: 'True when the built-in demo agent answered instead of a real one' })),
   links: RunLinksSchema,
   token: Type.Optional(Type.String({ description: 'Bearer token for this run\'s /v1/runs routes; only in the answer that created the run' }))
-}, { $id: 'Run', description: 'One execution of the agent' })
+}, { description: 'One execution of the agent' })
 export type Run = Static<typeof RunSchema>
 
 export const SessionEventSchema = Type.Object({

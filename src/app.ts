@@ -1,0 +1,65 @@
+// Builds the gateway app from a loaded config. No environment reads and no listen() here: the
+// process concerns live in src/server.ts, so tests build as many isolated apps as they like.
+// Plugins are registered explicitly, in an order that matters: errors and OpenAPI before routes
+// (they work through onRoute), rate-limit before the routes that call createRateLimit.
+import Fastify, { type FastifyInstance } from 'fastify'
+import rateLimit from '@fastify/rate-limit'
+import sensible from '@fastify/sensible'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { Config } from './config/schema.ts'
+import { Gateway, type GatewayDeps } from './gateway.ts'
+import { loggerOptions } from './logger.ts'
+import errors from './plugins/errors.ts'
+import openapi from './plugins/openapi.ts'
+import hooksRoute from './routes/hooks.ts'
+import runsRoute from './routes/runs.ts'
+import healthRoute from './routes/health.ts'
+import docsRoute from './routes/docs.ts'
+import { DEFAULT_SSE_OPTIONS, type SseOptions } from './sse/sse-stream.ts'
+
+export interface AppOptions extends GatewayDeps {
+  /** Where the process log goes (default stdout). */
+  logStream?: NodeJS.WritableStream
+  sse?: Partial<SseOptions>
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    gateway: Gateway
+  }
+}
+
+export async function buildApp (config: Config, opts: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: loggerOptions(config.log.level, opts.logStream),
+    trustProxy: config.server.trust_proxy,
+    bodyLimit: config.limits.body_bytes,
+    // Slow-header and slow-body clients are cut off; SSE responses are not affected (they are responses).
+    connectionTimeout: 0,
+    requestTimeout: 30_000,
+    keepAliveTimeout: 72_000,
+    http: { headersTimeout: 15_000 },
+    // Event streams are never idle, so closing must cut them; runs themselves are drained first.
+    forceCloseConnections: true,
+    return503OnClosing: true,
+    routerOptions: { maxParamLength: 100 },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } }
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  const gateway = new Gateway(config, opts)
+  const sse = { ...DEFAULT_SSE_OPTIONS, ...opts.sse }
+  app.decorate('gateway', gateway)
+
+  await app.register(sensible)
+  await app.register(errors, { bodyLimit: config.limits.body_bytes })
+  await app.register(openapi)
+  await app.register(rateLimit, { global: false })
+  await app.register(hooksRoute, { gateway, sse })
+  await app.register(runsRoute, { gateway, sse })
+  await app.register(healthRoute, { gateway })
+  await app.register(docsRoute)
+
+  // Runs are drained before the listener closes, so open event streams still receive each run's result.
+  app.addHook('preClose', async () => { await gateway.registry.drain() })
+  return app
+}

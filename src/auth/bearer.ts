@@ -1,0 +1,39 @@
+// Who may read and control a run: the run's own token, or the admin token. Both compared in
+// constant time over hashes so neither length nor content leaks through timing.
+import { createHash, timingSafeEqual } from 'node:crypto'
+import type { FastifyRequest } from 'fastify'
+import type { RunState } from '../runs/run-state.ts'
+
+export function bearerFrom (request: FastifyRequest, allowQuery: boolean): string | null {
+  const header = request.headers.authorization
+  if (typeof header === 'string') {
+    const match = /^Bearer ([\x21-\x7e]{1,512})$/.exec(header)
+    return match?.[1] ?? null
+  }
+  if (allowQuery) {
+    const token = (request.query as { token?: unknown } | undefined)?.token
+    if (typeof token === 'string' && token.length > 0 && token.length <= 512) return token
+  }
+  return null
+}
+
+export class AdminToken {
+  readonly #hash: Buffer | null
+  constructor (token: string | undefined) {
+    this.#hash = token === undefined ? null : createHash('sha256').update(token).digest()
+  }
+
+  matches (candidate: string | null): boolean {
+    if (this.#hash === null || candidate === null) return false
+    return timingSafeEqual(createHash('sha256').update(candidate).digest(), this.#hash)
+  }
+}
+
+export type Access = 'admin' | 'run' | 'none'
+
+export function accessTo (run: RunState | null, token: string | null, admin: AdminToken): Access {
+  if (token === null) return 'none'
+  if (admin.matches(token)) return 'admin'
+  if (run !== null && run.tokenMatches(token)) return 'run'
+  return 'none'
+}

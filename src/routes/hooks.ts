@@ -1,0 +1,216 @@
+// POST /v1/hooks/{caller}: the one webhook endpoint. Encapsulated so its raw-body parser and its
+// verification hook apply to nothing else. Order, per request:
+//   onRequest      per-address flood guard, audit `request`, unknown caller → 401
+//   parsing        raw bytes only (body limit enforced while streaming → 413)
+//   preValidation  verify the signature over the raw bytes → 401; only then parse JSON
+//   validation     the body schema → 400
+//   handler        replay check → per-caller limit → policy → built-in, confirmation or run
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { Type } from 'typebox'
+import { Compile } from 'typebox/compile'
+import secureJson from 'secure-json-parse'
+import type { Gateway } from '../gateway.ts'
+import { BadRequestError, NotFoundError, OverloadedError, PolicyDeniedError, RateLimitedError, UnauthorizedError } from '../errors.ts'
+import { ErrorSchema, NoticeSchema, WebhookBodySchema, WebhookParamsSchema, WebhookQuerySchema, type WebhookBody } from '../schemas/http.ts'
+import { RunSchema } from '../schemas/run.ts'
+import { cancelNotice, helpNotice, newSessionNotice, statusNotice } from '../hooks/builtins.ts'
+import { answerRun } from '../hooks/answer.ts'
+import type { SseOptions } from '../sse/sse-stream.ts'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Key derived from the verified signature that identifies this delivery, or null. */
+    replayKey: string | null
+    /** Set once the rejection of this request has been written to the audit log. */
+    auditedRejection: boolean
+  }
+}
+
+export interface HooksRouteOptions {
+  gateway: Gateway
+  sse: SseOptions
+}
+
+const webhookBody = Compile(WebhookBodySchema)
+
+const errors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 413: ErrorSchema, 429: ErrorSchema, 503: ErrorSchema }
+
+const hooksRoute: FastifyPluginAsyncTypebox<HooksRouteOptions> = async (app, { gateway, sse }) => {
+  const { config, deps } = gateway
+  const audit = deps.audit
+
+  app.decorateRequest('replayKey', null)
+  app.decorateRequest('auditedRejection', false)
+
+  const reject = (request: FastifyRequest, reason: string, error: Error): never => {
+    const caller = (request.params as { caller?: string }).caller
+    audit.append({ event: 'rejected', caller: caller ?? null, reason, ip: request.ip })
+    request.auditedRejection = true
+    throw error
+  }
+
+  // Rejections raised by Fastify itself (body too large, schema validation) are audited here.
+  app.addHook('onError', async (request, _reply, error) => {
+    if (!request.auditedRejection) {
+      const caller = (request.params as { caller?: string }).caller
+      audit.append({ event: 'rejected', caller: caller ?? null, reason: (error as { code?: string }).code ?? 'error', ip: request.ip })
+      request.auditedRejection = true
+    }
+  })
+
+  const perAddress = app.createRateLimit({
+    max: config.limits.per_address.max,
+    timeWindow: config.limits.per_address.window * 1000,
+    keyGenerator: (request) => request.ip
+  })
+  const perCaller = new Map(Object.entries(config.callers)
+    .filter(([, c]) => c.rate_limit !== undefined)
+    .map(([id, c]) => [id, app.createRateLimit({
+      max: c.rate_limit!.max,
+      timeWindow: c.rate_limit!.window * 1000,
+      keyGenerator: () => `caller:${id}`
+    })]))
+
+  // Verification needs the exact bytes, so nothing is parsed before it: every content type is read raw.
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: config.limits.body_bytes }, (_req, body, done) => {
+    done(null, body)
+  })
+
+  app.post('/v1/hooks/:caller', {
+    bodyLimit: config.limits.body_bytes,
+    schema: {
+      tags: ['webhooks'],
+      summary: 'Run the agent for a signed request',
+      description: 'Verifies the caller\'s signature over the raw body, applies rate limits and the command policy, then runs the agent. ' +
+        'Answers with the event stream (`Accept: text/event-stream`), 202 at once (`Prefer: respond-async`), or waits up to `limits.sync_wait` seconds.',
+      params: WebhookParamsSchema,
+      querystring: WebhookQuerySchema,
+      body: WebhookBodySchema,
+      security: [{ hmacSha256: [] }, { standardWebhooks: [] }],
+      response: {
+        200: Type.Union([RunSchema, NoticeSchema], { description: 'The finished run, or the answer of a built-in command or a confirmation request (no run started)' }),
+        202: { ...RunSchema, description: 'The run was accepted and is still queued or running; follow `links`' },
+        ...errors
+      }
+    },
+    onRequest: async (request) => {
+      const limit = await perAddress(request)
+      if (!limit.isAllowed && limit.isExceeded) {
+        audit.append({ event: 'rejected', caller: null, reason: 'address_rate_limited', ip: request.ip })
+        request.auditedRejection = true
+        throw Object.assign(new RateLimitedError(limit.ttlInSeconds), { retryAfter: limit.ttlInSeconds })
+      }
+      const { caller } = request.params as { caller: string }
+      audit.append({ event: 'request', caller, ip: request.ip })
+      if (!Object.hasOwn(config.callers, caller)) reject(request, 'unknown_caller', new UnauthorizedError())
+    },
+    preValidation: async (request) => {
+      const { caller } = request.params as { caller: string }
+      const callerConfig = config.callers[caller]!
+      const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)
+      const result = gateway.verifiers.get(caller)!.verify({
+        rawBody,
+        headers: request.headers,
+        secrets: callerConfig.secrets,
+        maxAge: callerConfig.max_age ?? 300,
+        now: Math.floor(deps.now() / 1000)
+      })
+      if (!result.ok) reject(request, result.reason, new UnauthorizedError())
+      else request.replayKey = result.replayKey
+      let body: unknown
+      try {
+        body = secureJson.parse(rawBody.toString('utf8'), undefined, { protoAction: 'error', constructorAction: 'error' })
+      } catch {
+        reject(request, 'invalid_json', new BadRequestError('body is not valid JSON'))
+      }
+      // Checked strictly here: the app's schema validator coerces types for query strings, and a
+      // body field of the wrong type must be refused, not converted.
+      if (!webhookBody.Check(body)) {
+        const first = webhookBody.Errors(body)[0]
+        reject(request, 'invalid_body', new BadRequestError(`invalid body: ${first?.instancePath || '/'} ${first?.message ?? 'is invalid'}`))
+      }
+      request.body = body as WebhookBody
+    }
+  }, async (request, reply) => {
+    const { caller } = request.params
+    const body = request.body as WebhookBody
+    const user = body.user ?? null
+    const keys = [
+      ...(request.replayKey !== null ? [`sig:${caller}:${request.replayKey}`] : []),
+      ...(body.id !== undefined ? [`id:${caller}:${body.id}`] : [])
+    ]
+
+    const replay = gateway.registry.findReplay(keys)
+    if (replay !== null) {
+      audit.append({ event: 'rejected', caller, user, run: replay.id, reason: 'replayed' })
+      void reply.header('hookgate-replayed', 'true')
+      return answerRun(request, reply, { gateway, sse, run: replay, token: null })
+    }
+
+    const limiter = perCaller.get(caller)
+    if (limiter !== undefined) {
+      const limit = await limiter(request)
+      if (!limit.isAllowed && limit.isExceeded) {
+        reject(request, 'caller_rate_limited', Object.assign(new RateLimitedError(limit.ttlInSeconds), { retryAfter: limit.ttlInSeconds }))
+      }
+    }
+
+    const decision = gateway.policy.resolve(caller, body.text)
+    const demo = config.demo ? { demo: true } : {}
+    switch (decision.kind) {
+      case 'denied':
+        return reject(request, `policy: ${decision.rule}`, new PolicyDeniedError(decision.rule))
+      case 'builtin': {
+        const ctx = { gateway, caller, user }
+        if (decision.name === 'confirm') return confirm(request, reply, decision.args, keys)
+        if (decision.name === 'allow' || decision.name === 'deny') {
+          // No agent profile asks for permissions yet, so there is never a request to answer.
+          throw new NotFoundError(`No pending permission request ${decision.args || '(no id given)'}`)
+        }
+        const notice = decision.name === 'help'
+          ? helpNotice(ctx)
+          : decision.name === 'status'
+            ? statusNotice(ctx)
+            : decision.name === 'cancel' ? cancelNotice(ctx, decision.args) : newSessionNotice()
+        return reply.code(200).send({ ...notice, ...demo })
+      }
+      case 'run': {
+        const runRequest = { caller, user, thread: body.thread ?? null, command: decision.command, prompt: decision.prompt, tools: decision.tools }
+        if (decision.needsConfirm) {
+          const { code, expires_at } = gateway.confirmations.create({ caller, user }, { request: runRequest, idempotencyKeys: keys })
+          return reply.code(200).send({
+            kind: 'confirm_required',
+            message: `/${decision.command} ${decision.args} needs confirmation: send /confirm ${code} within 5 minutes.`,
+            confirm: { code, expires_at },
+            ...demo
+          })
+        }
+        return accept(request, reply, runRequest, keys)
+      }
+    }
+  })
+
+  async function confirm (request: FastifyRequest, reply: FastifyReply, args: string, keys: string[]): Promise<FastifyReply> {
+    const { caller } = request.params as { caller: string }
+    const user = (request.body as WebhookBody).user ?? null
+    const pending = gateway.confirmations.take({ caller, user }, args.trim())
+    if (pending === null) return reject(request, 'policy: confirm', new PolicyDeniedError('confirm (unknown, expired or already used code)'))
+    return accept(request, reply, pending.request, [...keys, ...pending.idempotencyKeys])
+  }
+
+  async function accept (request: FastifyRequest, reply: FastifyReply, runRequest: Parameters<Gateway['registry']['accept']>[0], keys: string[]): Promise<FastifyReply> {
+    const result = gateway.registry.accept(runRequest, keys)
+    if (result.kind === 'overloaded') {
+      return reject(request, 'overloaded', Object.assign(new OverloadedError(result.reason), { retryAfter: 5 }))
+    }
+    if (result.kind === 'replayed') {
+      void reply.header('hookgate-replayed', 'true')
+      return answerRun(request, reply, { gateway, sse, run: result.run, token: null })
+    }
+    return answerRun(request, reply, { gateway, sse, run: result.run, token: result.token })
+  }
+}
+
+export default hooksRoute

@@ -1,0 +1,119 @@
+// /v1/runs: read, follow and cancel runs. Authorised by the run's own token or the admin token;
+// anything else is 401, and a run the caller may not see is indistinguishable from a missing one.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyRequest } from 'fastify'
+import { Type } from 'typebox'
+import type { Gateway } from '../gateway.ts'
+import { accessTo, bearerFrom } from '../auth/bearer.ts'
+import { ConflictError, NotFoundError, OverloadedError, UnauthorizedError } from '../errors.ts'
+import { ErrorSchema, RunEventsQuerySchema, RunListQuerySchema, RunListSchema, RunParamsSchema } from '../schemas/http.ts'
+import { RunSchema, RunStatus } from '../schemas/run.ts'
+import { sseHeaders, streamRun, type SseOptions } from '../sse/sse-stream.ts'
+import type { RunState } from '../runs/run-state.ts'
+
+export interface RunsRouteOptions {
+  gateway: Gateway
+  sse: SseOptions
+}
+
+const security: Array<Record<string, string[]>> = [{ runToken: [] }, { adminToken: [] }]
+
+const runsRoute: FastifyPluginAsyncTypebox<RunsRouteOptions> = async (app, { gateway, sse }) => {
+  const clients = new Map<string, number>()
+
+  const authorise = (request: FastifyRequest, id: string, allowQuery = false): RunState => {
+    const run = gateway.registry.get(id)
+    const access = accessTo(run, bearerFrom(request, allowQuery), gateway.admin)
+    if (access === 'none') throw new UnauthorizedError()
+    if (run === null) throw new NotFoundError(`No run ${id}`)
+    return run
+  }
+
+  app.get('/v1/runs/:id', {
+    schema: {
+      tags: ['runs'],
+      summary: 'Get a run',
+      params: RunParamsSchema,
+      security,
+      response: { 200: RunSchema, 401: ErrorSchema, 404: ErrorSchema }
+    }
+  }, async (request) => authorise(request, request.params.id).snapshot())
+
+  app.get('/v1/runs/:id/events', {
+    schema: {
+      tags: ['runs'],
+      summary: 'Follow a run as Server-Sent Events',
+      description: 'Replays the run\'s events from the start, or after `Last-Event-ID`, then follows it live and closes after `result`. ' +
+        'Events: run, session, text, tool_start, tool_end, log, permission, result (and reset when the asked-for events are no longer kept). ' +
+        'A `: ping` comment is sent at least every 15 s while idle. `?token=` is accepted because browsers\' EventSource cannot set headers.',
+      params: RunParamsSchema,
+      querystring: RunEventsQuerySchema,
+      headers: Type.Object({ 'last-event-id': Type.Optional(Type.String({ description: 'Seq of the last event received; the stream resumes after it' })) }),
+      security,
+      produces: ['text/event-stream'],
+      response: {
+        200: Type.String({ description: 'text/event-stream: `id: <seq>`, `event: <name>`, `data: <JSON>` per event' }),
+        401: ErrorSchema,
+        404: ErrorSchema,
+        503: ErrorSchema
+      }
+    }
+  }, async (request, reply) => {
+    const run = authorise(request, request.params.id, true)
+    const header = request.headers['last-event-id']
+    const fromHeader = typeof header === 'string' && /^[0-9]{1,15}$/.test(header) ? Number(header) : undefined
+    const after = fromHeader ?? request.query.lastEventId ?? 0
+    const count = clients.get(run.id) ?? 0
+    if (count >= gateway.config.limits.sse_clients_per_run) {
+      throw Object.assign(new OverloadedError('too many clients follow this run'), { retryAfter: 5 })
+    }
+    clients.set(run.id, count + 1)
+    reply.hijack()
+    reply.raw.writeHead(200, sseHeaders())
+    try {
+      await streamRun(reply.raw, run, after, sse)
+    } finally {
+      const left = (clients.get(run.id) ?? 1) - 1
+      if (left === 0) clients.delete(run.id)
+      else clients.set(run.id, left)
+    }
+    return reply
+  })
+
+  app.post('/v1/runs/:id/cancel', {
+    schema: {
+      tags: ['runs'],
+      summary: 'Cancel a run',
+      description: 'Stops the agent\'s whole process tree (SIGTERM, then SIGKILL after the grace period); the run ends `cancelled`.',
+      params: RunParamsSchema,
+      security,
+      response: { 202: RunSchema, 401: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema }
+    }
+  }, async (request, reply) => {
+    const run = authorise(request, request.params.id)
+    const access = accessTo(run, bearerFrom(request, false), gateway.admin)
+    if (!gateway.registry.cancel(run.id, `cancelled through the API by ${access === 'admin' ? 'the admin' : 'the run token holder'}`)) {
+      throw new ConflictError(`Run ${run.id} has already finished (${run.status})`)
+    }
+    return reply.code(202).send(run.snapshot())
+  })
+
+  app.get('/v1/runs', {
+    schema: {
+      tags: ['runs'],
+      summary: 'List runs (admin token only)',
+      querystring: RunListQuerySchema,
+      security: [{ adminToken: [] }],
+      response: { 200: RunListSchema, 400: ErrorSchema, 401: ErrorSchema }
+    }
+  }, async (request) => {
+    if (!gateway.admin.matches(bearerFrom(request, false))) throw new UnauthorizedError()
+    const { caller, status, limit, before } = request.query
+    if (status !== undefined && !RunStatus.anyOf.some((s) => s.const === status)) {
+      throw Object.assign(new Error(`status must be one of ${RunStatus.anyOf.map((s) => s.const).join(', ')}`), { statusCode: 400 })
+    }
+    return { runs: gateway.registry.list({ caller, status: status as RunStatus | undefined, limit: limit ?? 50, before }) }
+  })
+}
+
+export default runsRoute

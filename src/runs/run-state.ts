@@ -1,0 +1,105 @@
+// One run as the registry holds it: the public run object, its event log, its token hash and the
+// controller that cancels it. The run belongs to the registry, never to the HTTP request that made it.
+import { timingSafeEqual } from 'node:crypto'
+import type { Run, RunStatus } from '../schemas/run.ts'
+import { FINAL_STATUSES } from '../schemas/run.ts'
+import type { AgentEvent, AgentOutcome } from '../runner/agent-event.ts'
+import { EventLog, type EventLogLimits } from './event-log.ts'
+import { hashToken } from './ids.ts'
+
+/** What an accepted request asks the agent to do. */
+export interface RunRequest {
+  caller: string
+  user: string | null
+  thread: string | null
+  command: string
+  prompt: string
+  tools: { allow: string[], deny: string[] }
+}
+
+export class RunState {
+  readonly request: RunRequest
+  readonly log: EventLog
+  readonly controller = new AbortController()
+  readonly #tokenHash: Buffer
+  #run: Run
+  #settle!: () => void
+  /** Resolves when the run reaches a final status. */
+  readonly finished: Promise<void>
+
+  constructor (id: string, request: RunRequest, token: string, now: Date, demo: boolean, limits: EventLogLimits) {
+    this.request = request
+    this.log = new EventLog(limits)
+    this.#tokenHash = hashToken(token)
+    this.finished = new Promise((resolve) => { this.#settle = resolve })
+    this.#run = {
+      id,
+      caller: request.caller,
+      user: request.user,
+      thread: request.thread,
+      command: request.command,
+      status: 'queued',
+      created_at: now.toISOString(),
+      started_at: null,
+      finished_at: null,
+      duration_ms: null,
+      exit_code: null,
+      output: '',
+      truncated: false,
+      error: null,
+      session: null,
+      cost_usd: null,
+      turns: null,
+      ...(demo ? { demo: true } : {}),
+      links: {
+        self: `/v1/runs/${id}`,
+        events: `/v1/runs/${id}/events`,
+        cancel: `/v1/runs/${id}/cancel`
+      }
+    }
+    this.log.append({ event: 'run', data: this.snapshot() })
+  }
+
+  get id (): string { return this.#run.id }
+  get status (): RunStatus { return this.#run.status }
+  get isFinal (): boolean { return FINAL_STATUSES.has(this.#run.status) }
+
+  /** A copy of the public run object (never the token). */
+  snapshot (): Run {
+    return { ...this.#run, links: { ...this.#run.links } }
+  }
+
+  tokenMatches (candidate: string): boolean {
+    return timingSafeEqual(hashToken(candidate), this.#tokenHash)
+  }
+
+  markRunning (now: Date): void {
+    this.#run.status = 'running'
+    this.#run.started_at = now.toISOString()
+    this.log.append({ event: 'run', data: this.snapshot() })
+  }
+
+  record (e: AgentEvent): void {
+    if (this.isFinal) return
+    if (e.type === 'session') this.#run.session = e.data.session
+    this.log.append({ event: e.type, data: e.data } as Parameters<EventLog['append']>[0])
+  }
+
+  /** Moves the run to its final status and appends the one `result` event. Idempotent. */
+  finish (outcome: Pick<AgentOutcome, 'status'> & Partial<AgentOutcome> | { status: 'interrupted' | 'cancelled', error: string }, now: Date): void {
+    if (this.isFinal) return
+    const run = this.#run
+    run.status = outcome.status
+    run.finished_at = now.toISOString()
+    if (run.started_at !== null) run.duration_ms = Math.max(0, now.getTime() - Date.parse(run.started_at))
+    if ('exit_code' in outcome && outcome.exit_code !== undefined) run.exit_code = outcome.exit_code
+    if ('output' in outcome && outcome.output !== undefined) run.output = outcome.output
+    if ('truncated' in outcome && outcome.truncated !== undefined) run.truncated = outcome.truncated
+    if (outcome.error !== undefined) run.error = outcome.error
+    if ('session' in outcome && outcome.session) run.session = outcome.session
+    if ('cost_usd' in outcome && outcome.cost_usd !== undefined) run.cost_usd = outcome.cost_usd
+    if ('turns' in outcome && outcome.turns !== undefined) run.turns = outcome.turns
+    this.log.append({ event: 'result', data: this.snapshot() })
+    this.#settle()
+  }
+}

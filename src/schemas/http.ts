@@ -1,0 +1,64 @@
+// Request and answer shapes of the HTTP API that are not the run object itself.
+import { Type, type Static } from 'typebox'
+import { RunSchema } from './run.ts'
+
+export const ErrorSchema = Type.Object({
+  statusCode: Type.Integer({ description: 'HTTP status code' }),
+  code: Type.String({ description: 'Stable error code, e.g. HOOKGATE_UNAUTHORIZED' }),
+  error: Type.String({ description: 'HTTP status text' }),
+  message: Type.String({ description: 'What went wrong, for humans; never contains secrets or request content' })
+}, { description: 'Every error answer' })
+
+export const WebhookParamsSchema = Type.Object({
+  caller: Type.String({ description: 'Caller id from the configuration' })
+})
+
+export const WebhookQuerySchema = Type.Object({
+  wait: Type.Optional(Type.Integer({ minimum: 0, description: 'Seconds to wait for the run before answering 202 (up to limits.max_sync_wait)' }))
+})
+
+export const WebhookBodySchema = Type.Object({
+  text: Type.String({ minLength: 1, maxLength: 16384, description: 'The request: `/command args`, or plain text for the caller\'s default command' }),
+  user: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Who is asking, as the caller names them (used by /status, /cancel and /confirm)' })),
+  thread: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Conversation thread' })),
+  id: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Idempotency key chosen by the caller: a repeat never starts a second run' }))
+}, { additionalProperties: false, description: 'Body of a generic webhook request (schemes hmac-sha256 and standard-webhooks)' })
+export type WebhookBody = Static<typeof WebhookBodySchema>
+
+export const NoticeSchema = Type.Object({
+  kind: Type.Union([
+    Type.Literal('help'), Type.Literal('status'), Type.Literal('cancel'), Type.Literal('new'), Type.Literal('confirm_required')
+  ], { description: 'Which built-in answered' }),
+  message: Type.String({ description: 'The answer, for humans' }),
+  runs: Type.Optional(Type.Array(RunSchema, { description: 'Runs the answer is about' })),
+  confirm: Type.Optional(Type.Object({
+    code: Type.String({ description: 'Send `/confirm CODE` from the same user to go ahead' }),
+    expires_at: Type.String({ format: 'date-time', description: 'After this the code is void' })
+  }, { description: 'A confirmation the command needs before it runs' })),
+  demo: Type.Optional(Type.Boolean({ description: 'True when the built-in demo agent is configured instead of a real one' }))
+}, { description: 'Answer of a built-in command (/help, /status, /cancel, /new) or a request for confirmation; no run was started' })
+export type Notice = Static<typeof NoticeSchema>
+
+export const RunParamsSchema = Type.Object({
+  id: Type.String({ description: 'Run id' })
+})
+
+export const RunEventsQuerySchema = Type.Object({
+  token: Type.Optional(Type.String({ description: 'Run token or admin token, for clients that cannot set headers (browser EventSource)' })),
+  lastEventId: Type.Optional(Type.Integer({ minimum: 0, description: 'Same as the Last-Event-ID header' }))
+})
+
+export const RunListQuerySchema = Type.Object({
+  caller: Type.Optional(Type.String({ description: 'Only runs of this caller' })),
+  status: Type.Optional(Type.String({ description: 'Only runs with this status' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50, description: 'At most this many runs, newest first' })),
+  before: Type.Optional(Type.String({ description: 'Only runs older than this run id (for paging)' }))
+})
+
+export const RunListSchema = Type.Object({
+  runs: Type.Array(RunSchema, { description: 'Runs, newest first' })
+}, { description: 'A page of runs' })
+
+export const HealthSchema = Type.Object({
+  status: Type.String({ description: '`ok`, `ready` or why not ready' })
+}, { description: 'Health status' })

@@ -1,0 +1,84 @@
+// Streams a run's events as Server-Sent Events on a raw response. Written by hand rather than with
+// @fastify/sse because its handler hangs when a client disconnects while waiting on backpressure
+// (fastify/sse#54). Every write respects backpressure: it waits for `drain` or `close`, never only
+// `drain`, and a client that stops reading for `stallMs` is disconnected. The reader holds only a
+// cursor into the run's bounded event log, so a slow client never makes the gateway buffer for it.
+import type { ServerResponse } from 'node:http'
+import { once } from 'node:events'
+import type { RunEvent } from '../schemas/run.ts'
+import type { RunState } from '../runs/run-state.ts'
+
+export interface SseOptions {
+  /** Seconds between `: ping` comments while idle. */
+  heartbeatMs: number
+  /** A client whose socket stays full this long is disconnected. */
+  stallMs: number
+  /** Bytes allowed in the socket's user-space buffer before the writer waits for it to drain. */
+  highWaterBytes: number
+}
+
+export const DEFAULT_SSE_OPTIONS: SseOptions = { heartbeatMs: 15_000, stallMs: 60_000, highWaterBytes: 256 * 1024 }
+
+export function formatEvent (e: Pick<RunEvent, 'seq' | 'event' | 'data'>): string {
+  return `id: ${e.seq}\nevent: ${e.event}\ndata: ${JSON.stringify(e.data)}\n\n`
+}
+
+export function sseHeaders (): Record<string, string> {
+  return {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache, no-transform',
+    connection: 'keep-alive',
+    // Reverse proxies such as nginx would otherwise buffer the stream.
+    'x-accel-buffering': 'no'
+  }
+}
+
+/**
+ * Writes events after `afterSeq` until the run's `result` has been sent or the client goes away.
+ * `first` is sent before anything else (e.g. the run object with its token on creation).
+ */
+export async function streamRun (res: ServerResponse, run: RunState, afterSeq: number, opts: SseOptions, prelude?: string): Promise<void> {
+  const gone = new AbortController()
+  const onClose = (): void => gone.abort()
+  res.once('close', onClose)
+  const write = async (chunk: string): Promise<boolean> => {
+    if (gone.signal.aborted || res.destroyed) return false
+    if (res.write(chunk) || res.writableLength <= opts.highWaterBytes) return true
+    const stalled = AbortSignal.timeout(opts.stallMs)
+    try {
+      await once(res, 'drain', { signal: AbortSignal.any([gone.signal, stalled]) })
+      return true
+    } catch {
+      if (stalled.aborted && !gone.signal.aborted) res.destroy()
+      return false
+    }
+  }
+
+  let cursor = afterSeq
+  let heartbeat: NodeJS.Timeout | undefined
+  try {
+    if (prelude !== undefined && !(await write(prelude))) return
+    for (;;) {
+      const { events, reset } = run.log.since(cursor)
+      if (reset) {
+        if (!(await write(formatEvent({ seq: cursor, event: 'reset', data: run.snapshot() })))) return
+      }
+      for (const e of events) {
+        if (!(await write(formatEvent(e)))) return
+        cursor = e.seq
+        if (e.event === 'result') return
+      }
+      if (events.length > 0) continue
+      const idle = new AbortController()
+      heartbeat = setTimeout(() => idle.abort(), opts.heartbeatMs)
+      await run.log.waitAfter(cursor, AbortSignal.any([gone.signal, idle.signal]))
+      clearTimeout(heartbeat)
+      if (gone.signal.aborted) return
+      if (idle.signal.aborted && run.log.lastSeq === cursor && !(await write(': ping\n\n'))) return
+    }
+  } finally {
+    clearTimeout(heartbeat)
+    res.off('close', onClose)
+    if (!res.destroyed) res.end()
+  }
+}

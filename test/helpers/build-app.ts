@@ -1,0 +1,113 @@
+// Builds a real gateway for a test: a config parsed from YAML exactly as a user would write it, a
+// temp state directory with a real audit log, the real runner and the fake `claude` fixture.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { Writable } from 'node:stream'
+import type { FastifyInstance } from 'fastify'
+import { buildApp, type AppOptions } from '../../src/app.ts'
+import { AuditLog } from '../../src/audit/audit-log.ts'
+import { parseConfig } from '../../src/config/load.ts'
+import type { Config } from '../../src/config/schema.ts'
+import { createExecaLauncher } from '../../src/runner/execa-launcher.ts'
+import { signHmacSha256 } from './sign.ts'
+
+export const FAKE_CLAUDE = resolve(import.meta.dirname, '../fixtures/fake-claude.mjs')
+export const SECRET = 'test-secret-0123456789abcdef0123'
+export const ADMIN = 'admin-token-0123456789abcdef'
+
+export interface TestGateway {
+  app: FastifyInstance
+  config: Config
+  stateDir: string
+  logs: string[]
+  audit (): Array<Record<string, unknown>>
+  /** Signs `body` for caller `ci` (hmac-sha256) at the gateway's clock. */
+  signed (body: unknown, headers?: Record<string, string>): { payload: string, headers: Record<string, string> }
+  close (): Promise<void>
+}
+
+export interface TestGatewayOptions {
+  /** YAML flow mappings replacing parts of the base config. */
+  callers?: string
+  limits?: string
+  policy?: string
+  agentExtra?: string
+  env?: NodeJS.ProcessEnv
+  now?: () => number
+  sse?: AppOptions['sse']
+}
+
+export const CI_CALLER = `{ ci: { scheme: hmac-sha256, secrets: [${SECRET}], commands: [run, deploy, git], default_command: run } }`
+
+export function baseYaml (stateDir: string, opts: TestGatewayOptions = {}): string {
+  return `
+state_dir: ${stateDir}
+callers: ${opts.callers ?? CI_CALLER}
+limits: ${opts.limits ?? '{}'}
+policy: ${opts.policy ?? "{ block: ['rm\\s+-rf'] }"}
+admin_token: ${ADMIN}
+log: { level: warn }
+agent:
+  profile: claude
+  command: ${process.execPath}
+  args: [${FAKE_CLAUDE}]
+  env: [FAKE_CLAUDE_MODE, FAKE_CLAUDE_DELAY_MS, FAKE_CLAUDE_FLOOD_BYTES]
+  timeout: 20
+  kill_grace: 1
+  ${opts.agentExtra ?? ''}
+commands:
+  run: { prompt: "{args}", description: Ask the agent }
+  deploy:
+    prompt: "Deploy to {args}."
+    choices: [staging, production]
+    confirm: [production]
+  git:
+    prompt: "Run git {args}"
+    args_match: '^(status|log|diff)\\b'
+`
+}
+
+export async function buildTestGateway (opts: TestGatewayOptions = {}): Promise<TestGateway> {
+  const stateDir = mkdtempSync(join(tmpdir(), 'hookgate-test-'))
+  const yaml = baseYaml(stateDir, opts)
+  const { config } = parseConfig(yaml, {}, { source: null, baseDir: stateDir })
+  const logs: string[] = []
+  const logStream = new Writable({ write (chunk, _enc, cb) { logs.push(String(chunk)); cb() } })
+  const now = opts.now ?? Date.now
+  const audit = new AuditLog(config.state_dir, now)
+  const app = await buildApp(config, {
+    env: { PATH: process.env.PATH, ...opts.env },
+    launcher: createExecaLauncher(),
+    audit,
+    now,
+    logStream,
+    ...(opts.sse !== undefined ? { sse: opts.sse } : {})
+  })
+  await app.ready()
+  return {
+    app,
+    config,
+    stateDir,
+    logs,
+    audit: () => readFileSync(join(stateDir, 'audit.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>),
+    signed (body, headers = {}) {
+      const payload = typeof body === 'string' ? body : JSON.stringify(body)
+      const ts = Math.floor(now() / 1000)
+      return {
+        payload,
+        headers: {
+          'content-type': 'application/json',
+          'x-webhook-timestamp': String(ts),
+          'x-webhook-signature': signHmacSha256(SECRET, payload, ts),
+          ...headers
+        }
+      }
+    },
+    async close () {
+      await app.close()
+      audit.close()
+      rmSync(stateDir, { recursive: true, force: true })
+    }
+  }
+}
