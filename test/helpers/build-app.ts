@@ -33,6 +33,8 @@ export interface TestGatewayOptions {
   limits?: string
   policy?: string
   agentExtra?: string
+  /** Replaces the whole agent mapping (YAML flow mapping). */
+  agent?: string
   env?: NodeJS.ProcessEnv
   now?: () => number
   sse?: AppOptions['sse']
@@ -48,14 +50,14 @@ limits: ${opts.limits ?? '{}'}
 policy: ${opts.policy ?? "{ block: ['rm\\s+-rf'] }"}
 admin_token: ${ADMIN}
 log: { level: warn }
-agent:
+agent: ${opts.agent ?? `
   profile: claude
   command: ${process.execPath}
   args: [${FAKE_CLAUDE}]
   env: [FAKE_CLAUDE_MODE, FAKE_CLAUDE_DELAY_MS, FAKE_CLAUDE_FLOOD_BYTES]
   timeout: 20
   kill_grace: 1
-  ${opts.agentExtra ?? ''}
+  ${opts.agentExtra ?? ''}`}
 commands:
   run: { prompt: "{args}", description: Ask the agent }
   deploy:
