@@ -55,12 +55,15 @@ export interface Gateway {
   stop: () => Promise<void>
 }
 
-/** `hookgate serve --config <dir>/hookgate.yaml --port 0`, resolved once it prints its URL. */
-export async function startGateway (yaml: string, env: Record<string, string> = {}): Promise<Gateway> {
+/**
+ * `hookgate serve --config <dir>/hookgate.yaml --port 0` in a fresh directory, resolved once it prints
+ * its URL; with `yaml` null, the quick-start gateway (no config file) in that directory.
+ */
+export async function startGateway (yaml: string | null, env: Record<string, string> = {}): Promise<Gateway> {
   const { dir, cleanup } = tempDir('hookgate-cli-gw-')
   const config = join(dir, 'hookgate.yaml')
-  writeFileSync(config, yaml)
-  const child = spawn(process.execPath, [BIN, 'serve', '--config', config, '--port', '0'], {
+  if (yaml !== null) writeFileSync(config, yaml)
+  const child = spawn(process.execPath, [BIN, 'serve', ...(yaml !== null ? ['--config', config] : []), '--port', '0'], {
     cwd: dir,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe']

@@ -1,0 +1,102 @@
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { runCli, tempDir } from './helpers.ts'
+
+const VALID = `
+commands:
+  run: { prompt: "{args}" }
+callers:
+  ci:
+    scheme: hmac-sha256
+    secrets: ["0123456789abcdef0123456789abcdef"]
+    commands: [run]
+    default_command: run
+`
+
+// Two independent problems: both must be reported, each with its path.
+const INVALID = `
+commands:
+  run: { prompt: "{args}" }
+callers:
+  ci:
+    scheme: hmac-sha256
+    secrets: ["short"]
+    commands: [run, nosuchcommand]
+    default_command: run
+`
+
+// Each test gets its own directory, so the tests (child processes) run side by side.
+const test = it.extend<{ dir: string }>({
+  dir: async ({}, use) => {
+    const { dir, cleanup } = tempDir()
+    await use(dir)
+    cleanup()
+  }
+})
+
+function write (dir: string, name: string, text: string): string {
+  const path = join(dir, name)
+  writeFileSync(path, text)
+  return path
+}
+
+describe.concurrent('hookgate check', () => {
+  test('a valid file: "✓ <path>: OK" and exit 0', async ({ dir }) => {
+    const path = write(dir, 'ok.yaml', VALID)
+    const r = await runCli(['check', '--config', path])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout).toContain(`✓ ${path}: OK`)
+  })
+
+  test('an invalid file: every problem with its path on stderr, exit 1', async ({ dir }) => {
+    const path = write(dir, 'bad.yaml', INVALID)
+    const r = await runCli(['check', '--config', path])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toContain(path)
+    expect(r.stderr).toMatch(/^ {2}\/callers\/ci\/secrets\/0: .*16/m)
+    expect(r.stderr).toMatch(/^ {2}\/callers\/ci\/commands\/1: .*nosuchcommand/m)
+    expect(r.stderr).not.toMatch(/\n\s+at /)
+  })
+
+  test('finds the file through $HOOKGATE_CONFIG', async ({ dir }) => {
+    const good = write(dir, 'env-ok.yaml', VALID)
+    const ok = await runCli(['check'], { env: { HOOKGATE_CONFIG: good } })
+    expect(ok.code, ok.stderr).toBe(0)
+    expect(ok.stdout).toContain(`${good}: OK`)
+    const bad = write(dir, 'env-bad.yaml', INVALID)
+    const failed = await runCli(['check'], { env: { HOOKGATE_CONFIG: bad } })
+    expect(failed.code).toBe(1)
+    expect(failed.stderr).toContain('/callers/ci/secrets/0')
+  })
+
+  test('--config wins over $HOOKGATE_CONFIG, and ./hookgate.yaml is found in the working directory', async ({ dir }) => {
+    const good = write(dir, 'hookgate.yaml', VALID)
+    const bad = write(dir, 'bad.yaml', INVALID)
+    const flag = await runCli(['check', '--config', good], { env: { HOOKGATE_CONFIG: bad } })
+    expect(flag.code).toBe(0)
+    const cwd = await runCli(['check'], { cwd: dir })
+    expect(cwd.code).toBe(0)
+    expect(cwd.stdout).toContain(`${good}: OK`)
+  })
+
+  test('no config file anywhere: says so and exits 0', async ({ dir }) => {
+    const r = await runCli(['check'], { cwd: dir })
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain('no config file')
+    expect(r.stdout).toContain('quick-start default')
+  })
+
+  test('a missing file named with --config is a problem, exit 1', async ({ dir }) => {
+    const r = await runCli(['check', '--config', join(dir, 'missing.yaml')])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toContain('no such file')
+  })
+
+  test('YAML syntax errors name the line', async ({ dir }) => {
+    const path = write(dir, 'syntax.yaml', 'callers:\n  ci: [unclosed\n')
+    const r = await runCli(['check', '--config', path])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/line \d+/)
+  })
+})

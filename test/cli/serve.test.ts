@@ -1,0 +1,61 @@
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { runCli, startGateway, tempDir } from './helpers.ts'
+
+let dir = ''
+let cleanup = (): void => {}
+beforeEach(() => { ({ dir, cleanup } = tempDir()) })
+afterEach(() => cleanup())
+
+const VALID = `
+state_dir: ./state
+log: { level: warn }
+agent: { profile: demo }
+commands:
+  run: { prompt: "{args}" }
+callers:
+  ci:
+    scheme: hmac-sha256
+    secrets: ["0123456789abcdef0123456789abcdef"]
+    commands: [run]
+    default_command: run
+`
+
+describe('hookgate serve', () => {
+  it('an invalid config: each problem with its path on stderr, exit 1, nothing listening', async () => {
+    const path = join(dir, 'bad.yaml')
+    writeFileSync(path, 'callers:\n  ci:\n    scheme: hmac-sha256\n    secrets: ["short"]\n')
+    const r = await runCli(['serve', '--config', path, '--port', '0'])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toContain(path)
+    expect(r.stderr).toMatch(/^ {2}\/callers\/ci\/secrets\/0: /m)
+    expect(r.stderr).not.toMatch(/\n\s+at /)
+  })
+
+  it('prints the URL it listens on and serves the OpenAPI document `hookgate openapi` prints; a second gateway on the same port exits 1 saying so', async () => {
+    const gateway = await startGateway(VALID)
+    try {
+      expect(gateway.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+      const health = await fetch(`${gateway.url}/healthz`)
+      expect(health.status).toBe(200)
+      // `hookgate openapi` prints what the running gateway serves.
+      const served = await (await fetch(`${gateway.url}/openapi.json`)).json()
+      const printed = await runCli(['openapi'])
+      expect(JSON.parse(printed.stdout)).toEqual(served)
+      const port = new URL(gateway.url).port
+      writeFileSync(join(dir, 'hookgate.yaml'), VALID)
+      const second = await runCli(['serve', '--port', port], { cwd: dir })
+      expect(second.code).toBe(1)
+      expect(second.stderr).toContain('address is in use')
+    } finally {
+      await gateway.stop()
+    }
+  })
+
+  it.each([['--port', 'eighty'], ['--port', '70000']])('%s %s is a usage error', async (flag, value) => {
+    const r = await runCli(['serve', flag, value])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain('--port')
+  })
+})
