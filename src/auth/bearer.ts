@@ -7,7 +7,8 @@ import type { RunState } from '../runs/run-state.ts'
 export function bearerFrom (request: FastifyRequest, allowQuery: boolean): string | null {
   const header = request.headers.authorization
   if (typeof header === 'string') {
-    const match = /^Bearer ([\x21-\x7e]{1,512})$/.exec(header)
+    // The auth scheme is case-insensitive (RFC 9110 §11.1); the token itself is not.
+    const match = /^bearer ([\x21-\x7e]{1,512})$/i.exec(header)
     return match?.[1] ?? null
   }
   if (allowQuery) {

@@ -12,7 +12,9 @@ type NewEvent = RunEvent extends infer E ? E extends RunEvent ? Omit<E, 'seq'> :
 
 export class EventLog {
   readonly #limits: EventLogLimits
-  #events: Array<{ event: RunEvent, bytes: number }> = []
+  // Dropped slots are nulled at once (so their data can be collected) and the array is compacted
+  // now and then; without the first, up to 1024 dropped events would stay reachable.
+  #events: Array<{ event: RunEvent, bytes: number } | null> = []
   #head = 0
   #bytes = 0
   #nextSeq = 1
@@ -28,6 +30,11 @@ export class EventLog {
     return this.#nextSeq - 1
   }
 
+  /** Approximate size of the retained events. */
+  get bytes (): number {
+    return this.#bytes
+  }
+
   /** True once the final `result` has been appended. */
   get closed (): boolean {
     return this.#closed
@@ -39,16 +46,7 @@ export class EventLog {
     const bytes = JSON.stringify(event.data).length + 32
     this.#events.push({ event, bytes })
     this.#bytes += bytes
-    // The final result is never dropped: every reader must be able to end on it.
-    while (this.#events.length - this.#head > 1 &&
-      (this.#events.length - this.#head > this.#limits.maxEvents || this.#bytes > this.#limits.maxBytes)) {
-      this.#bytes -= (this.#events[this.#head] as { bytes: number }).bytes
-      this.#head++
-    }
-    if (this.#head > 1024 && this.#head * 2 > this.#events.length) {
-      this.#events = this.#events.slice(this.#head)
-      this.#head = 0
-    }
+    this.#evict(this.#limits)
     if (event.event === 'result') this.#closed = true
     for (const wake of this.#waiters) wake()
     this.#waiters.clear()
@@ -56,16 +54,44 @@ export class EventLog {
   }
 
   /**
-   * Events after `seq`. `reset` is true when some of them are no longer retained; the caller then
-   * sends a `reset` and continues from the oldest retained event.
+   * Events after `seq`. `reset` is true when some of them are no longer retained (or `seq` is not
+   * one this log produced); `events` then start at the oldest retained event.
    */
   since (seq: number, limit = 256): { events: RunEvent[], reset: boolean } {
     const oldest = this.#events[this.#head]?.event.seq ?? this.#nextSeq
-    const reset = seq + 1 < oldest
-    const from = Math.max(seq + 1, oldest)
+    // A cursor beyond the newest event was never handed out by this log. Waiting for it would never
+    // end (and once closed would spin), so the reader starts over from what is retained instead.
+    const reset = seq + 1 < oldest || seq > this.lastSeq
+    const from = reset ? oldest : seq + 1
     const start = this.#head + (from - oldest)
-    const events = this.#events.slice(start, start + limit).map((e) => e.event)
+    const events = this.#events.slice(start, start + limit).map((e) => (e as { event: RunEvent }).event)
     return { events, reset }
+  }
+
+  /**
+   * Drops the oldest events until at most `maxBytes` remain, keeping the newest (the result, once
+   * closed). For finished runs, whose logs are kept within a budget shared by all of them.
+   */
+  shrink (maxBytes: number): void {
+    this.#evict({ maxEvents: this.#limits.maxEvents, maxBytes })
+    if (this.#head > 0) {
+      this.#events = this.#events.slice(this.#head)
+      this.#head = 0
+    }
+  }
+
+  #evict (limits: EventLogLimits): void {
+    // The newest event is never dropped: every reader must be able to end on the final result.
+    while (this.#events.length - this.#head > 1 &&
+      (this.#events.length - this.#head > limits.maxEvents || this.#bytes > limits.maxBytes)) {
+      this.#bytes -= (this.#events[this.#head] as { bytes: number }).bytes
+      this.#events[this.#head] = null
+      this.#head++
+    }
+    if (this.#head > 1024 && this.#head * 2 > this.#events.length) {
+      this.#events = this.#events.slice(this.#head)
+      this.#head = 0
+    }
   }
 
   /** Resolves when an event after `seq` exists, the log is closed, or `signal` aborts. */

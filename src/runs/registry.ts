@@ -25,7 +25,13 @@ export interface RegistryOptions {
   hooks?: RegistryHooks
   /** Finished runs kept in memory for GET /v1/runs/{id}. */
   retainFinished?: number
+  /** Bounds of each run's event log. */
   eventLog?: { maxEvents: number, maxBytes: number }
+  /**
+   * Bytes of event logs kept for all finished runs together. Past it, the oldest finished runs keep
+   * only their result (a late reader gets `reset` and the result), so many large runs cannot add up.
+   */
+  finishedLogBytes?: number
 }
 
 export type AcceptResult =
@@ -38,6 +44,9 @@ export class RunRegistry {
   readonly #runs = new Map<string, RunState>()
   readonly #waiting: RunState[] = []
   readonly #finishedOrder: string[] = []
+  /** Finished runs whose logs still hold more than their result, oldest first, and their total size. */
+  readonly #fullLogs: RunState[] = []
+  #fullLogBytes = 0
   readonly #idempotency: IdempotencyIndex
   #running = 0
   #draining = false
@@ -47,6 +56,7 @@ export class RunRegistry {
       now: Date.now,
       retainFinished: 10_000,
       eventLog: { maxEvents: 20_000, maxBytes: 8 * 1024 * 1024 },
+      finishedLogBytes: 64 * 1024 * 1024,
       hooks: {},
       ...opts
     }
@@ -90,13 +100,19 @@ export class RunRegistry {
     return this.#runs.get(id) ?? null
   }
 
-  /** Newest first. */
+  /**
+   * Newest first, in the order runs were accepted: ids sort by time only to the millisecond (and
+   * follow the wall clock), so several runs accepted in one millisecond would come out shuffled.
+   * `before` is a run id; if that run is no longer kept, ids are compared instead.
+   */
   list (filter: { caller?: string, status?: RunStatus, user?: string | null, limit: number, before?: string }): Run[] {
     const out: Run[] = []
-    const ids = [...this.#runs.keys()].sort().reverse()
-    for (const id of ids) {
-      if (filter.before !== undefined && id >= filter.before) continue
-      const run = this.#runs.get(id) as RunState
+    const all = [...this.#runs.values()]
+    const { before } = filter
+    const at = before === undefined ? all.length : all.findIndex((r) => r.id === before)
+    const older = at !== -1 ? all.slice(0, at) : all.filter((r) => r.id < (before as string))
+    for (let i = older.length - 1; i >= 0; i--) {
+      const run = older[i] as RunState
       if (filter.caller !== undefined && run.request.caller !== filter.caller) continue
       if (filter.status !== undefined && run.status !== filter.status) continue
       if (filter.user !== undefined && run.request.user !== filter.user) continue
@@ -180,8 +196,18 @@ export class RunRegistry {
     run.finish(outcome, new Date(this.#opts.now()))
     this.#opts.hooks.onFinished?.(run)
     this.#finishedOrder.push(run.id)
+    this.#fullLogs.push(run)
+    this.#fullLogBytes += run.log.bytes
     while (this.#finishedOrder.length > this.#opts.retainFinished) {
-      this.#runs.delete(this.#finishedOrder.shift() as string)
+      const gone = this.#finishedOrder.shift() as string
+      this.#runs.delete(gone)
+      if (this.#fullLogs[0]?.id === gone) this.#fullLogBytes -= (this.#fullLogs.shift() as RunState).log.bytes
+    }
+    // The newest finished run keeps its whole log (bounded on its own); older ones give way.
+    while (this.#fullLogBytes > this.#opts.finishedLogBytes && this.#fullLogs.length > 1) {
+      const oldest = this.#fullLogs.shift() as RunState
+      this.#fullLogBytes -= oldest.log.bytes
+      oldest.log.shrink(0)
     }
   }
 }

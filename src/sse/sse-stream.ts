@@ -9,7 +9,7 @@ import type { RunEvent } from '../schemas/run.ts'
 import type { RunState } from '../runs/run-state.ts'
 
 export interface SseOptions {
-  /** Seconds between `: ping` comments while idle. */
+  /** Milliseconds between `: ping` comments while idle. */
   heartbeatMs: number
   /** A client whose socket stays full this long is disconnected. */
   stallMs: number
@@ -40,7 +40,16 @@ export function sseHeaders (): Record<string, string> {
 export async function streamRun (res: ServerResponse, run: RunState, afterSeq: number, opts: SseOptions, prelude?: string): Promise<void> {
   const gone = new AbortController()
   const onClose = (): void => gone.abort()
+  // A client that half-closes sends nothing more and, if it also stopped reading, would hold the
+  // writer until the stall timeout: it is treated as gone at once.
+  const onEnd = (): void => {
+    gone.abort()
+    res.destroy()
+  }
+  const socket = res.socket
   res.once('close', onClose)
+  socket?.once('end', onEnd)
+  if (res.destroyed) gone.abort()
   const write = async (chunk: string): Promise<boolean> => {
     if (gone.signal.aborted || res.destroyed) return false
     if (res.write(chunk) || res.writableLength <= opts.highWaterBytes) return true
@@ -61,7 +70,11 @@ export async function streamRun (res: ServerResponse, run: RunState, afterSeq: n
     for (;;) {
       const { events, reset } = run.log.since(cursor)
       if (reset) {
-        if (!(await write(formatEvent({ seq: cursor, event: 'reset', data: run.snapshot() })))) return
+        // Its id is the position the stream restarts from, so ids stay strictly increasing for a
+        // stale cursor and a reconnect right after it asks for exactly the retained events.
+        const restartAt = (events[0]?.seq ?? run.log.lastSeq + 1) - 1
+        if (!(await write(formatEvent({ seq: restartAt, event: 'reset', data: run.snapshot() })))) return
+        cursor = restartAt
       }
       for (const e of events) {
         if (!(await write(formatEvent(e)))) return
@@ -79,6 +92,7 @@ export async function streamRun (res: ServerResponse, run: RunState, afterSeq: n
   } finally {
     clearTimeout(heartbeat)
     res.off('close', onClose)
+    socket?.off('end', onEnd)
     if (!res.destroyed) res.end()
   }
 }
