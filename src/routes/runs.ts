@@ -40,6 +40,8 @@ const runsRoute: FastifyPluginAsyncTypebox<RunsRouteOptions> = async (app, { gat
   }, async (request) => authorise(request, request.params.id).snapshot())
 
   app.get('/v1/runs/:id/events', {
+    // A HEAD would open a stream that never sends a body.
+    exposeHeadRoute: false,
     schema: {
       tags: ['runs'],
       summary: 'Follow a run as Server-Sent Events',
