@@ -1,16 +1,10 @@
-import { describe, expect, it, onTestFinished } from 'vitest'
-import { buildTestGateway, SECRET } from '../helpers/build-app.ts'
+import { describe, expect, it } from 'vitest'
+import { SECRET, testGateway } from '../helpers/build-app.ts'
 import { signHmacSha256 } from '../helpers/sign.ts'
-
-async function gateway (opts?: Parameters<typeof buildTestGateway>[0]) {
-  const gw = await buildTestGateway(opts)
-  onTestFinished(() => gw.close())
-  return gw
-}
 
 describe('idempotency', () => {
   it('answers a repeated caller id with the original run and Hookgate-Replayed, starting one run', async () => {
-    const gw = await gateway()
+    const gw = await testGateway()
     const first = await gw.app.inject({ method: 'POST', url: '/v1/hooks/ci', ...gw.signed({ text: 'hello', id: 'delivery-1' }) })
     expect(first.statusCode).toBe(200)
     expect(first.headers['hookgate-replayed']).toBeUndefined()
@@ -23,7 +17,7 @@ describe('idempotency', () => {
   })
 
   it('treats the same signed bytes as the same delivery, even sent as a concurrent pair', async () => {
-    const gw = await gateway({ env: { FAKE_CLAUDE_MODE: 'slow' } })
+    const gw = await testGateway({ env: { FAKE_CLAUDE_MODE: 'slow' } })
     const req = gw.signed({ text: 'once only' })
     const [a, b] = await Promise.all([
       gw.app.inject({ method: 'POST', url: '/v1/hooks/ci', ...req, headers: { ...req.headers, prefer: 'respond-async' } }),
@@ -37,7 +31,7 @@ describe('idempotency', () => {
 
   it('does not replay across callers that happen to use the same id', async () => {
     const other = 'other-secret-0123456789abcdef012'
-    const gw = await gateway({ callers: `{ ci: { scheme: hmac-sha256, secrets: [${SECRET}], commands: [run], default_command: run }, ci2: { scheme: hmac-sha256, secrets: [${other}], commands: [run], default_command: run } }` })
+    const gw = await testGateway({ callers: `{ ci: { scheme: hmac-sha256, secrets: [${SECRET}], commands: [run], default_command: run }, ci2: { scheme: hmac-sha256, secrets: [${other}], commands: [run], default_command: run } }` })
     const body = JSON.stringify({ text: 'x', id: 'same' })
     const ts = Math.floor(Date.now() / 1000)
     const a = await gw.app.inject({ method: 'POST', url: '/v1/hooks/ci', payload: body, headers: { 'x-webhook-timestamp': String(ts), 'x-webhook-signature': signHmacSha256(SECRET, body, ts) } })
@@ -51,7 +45,7 @@ describe('idempotency', () => {
 describe('rate limits', () => {
   it('limits each caller after verification with 429 and Retry-After, without delaying another caller', async () => {
     const other = 'other-secret-0123456789abcdef012'
-    const gw = await gateway({ callers: `{ ci: { scheme: hmac-sha256, secrets: [${SECRET}], commands: [run], default_command: run, rate_limit: { max: 2, window: 60 } }, ops: { scheme: hmac-sha256, secrets: [${other}], commands: [run], default_command: run } }` })
+    const gw = await testGateway({ callers: `{ ci: { scheme: hmac-sha256, secrets: [${SECRET}], commands: [run], default_command: run, rate_limit: { max: 2, window: 60 } }, ops: { scheme: hmac-sha256, secrets: [${other}], commands: [run], default_command: run } }` })
     const codes: number[] = []
     for (let i = 0; i < 4; i++) {
       const res = await gw.app.inject({ method: 'POST', url: '/v1/hooks/ci?wait=0', ...gw.signed({ text: `n ${i}` }) })
@@ -69,7 +63,7 @@ describe('rate limits', () => {
   })
 
   it('does not count requests with bad signatures against the caller', async () => {
-    const gw = await gateway({ callers: `{ ci: { scheme: hmac-sha256, secrets: [${SECRET}], commands: [run], default_command: run, rate_limit: { max: 1, window: 60 } } }` })
+    const gw = await testGateway({ callers: `{ ci: { scheme: hmac-sha256, secrets: [${SECRET}], commands: [run], default_command: run, rate_limit: { max: 1, window: 60 } } }` })
     for (let i = 0; i < 5; i++) {
       const bad = gw.signed({ text: 'x' })
       bad.headers['x-webhook-signature'] = `sha256=${'a'.repeat(64)}`
@@ -79,7 +73,7 @@ describe('rate limits', () => {
   })
 
   it('guards each client address before verification, cheaply', async () => {
-    const gw = await gateway({ limits: '{ per_address: { max: 3, window: 60 } }' })
+    const gw = await testGateway({ limits: '{ per_address: { max: 3, window: 60 } }' })
     const codes: number[] = []
     for (let i = 0; i < 5; i++) {
       const res = await gw.app.inject({ method: 'POST', url: '/v1/hooks/ci', payload: '{}', headers: { 'x-webhook-signature': 'sha256=00' } })
@@ -93,7 +87,7 @@ describe('rate limits', () => {
 
 describe('concurrency and queue', () => {
   it('runs at most limits.concurrency at once, queues limits.queue, and answers 503 with Retry-After beyond', async () => {
-    const gw = await gateway({ env: { FAKE_CLAUDE_MODE: 'hang' }, limits: '{ concurrency: 1, queue: 1 }' })
+    const gw = await testGateway({ env: { FAKE_CLAUDE_MODE: 'hang' }, limits: '{ concurrency: 1, queue: 1 }' })
     const send = async (text: string) => gw.app.inject({ method: 'POST', url: '/v1/hooks/ci', ...gw.signed({ text }), headers: { ...gw.signed({ text }).headers, prefer: 'respond-async' } })
     const a = await send('one')
     const b = await send('two')
@@ -115,7 +109,7 @@ describe('concurrency and queue', () => {
 
 describe('built-in commands', () => {
   it('/help lists the caller\'s commands and starts nothing', async () => {
-    const gw = await gateway()
+    const gw = await testGateway()
     const res = await gw.app.inject({ method: 'POST', url: '/v1/hooks/ci', ...gw.signed({ text: '/help' }) })
     expect(res.statusCode).toBe(200)
     expect(res.json().kind).toBe('help')
@@ -125,7 +119,7 @@ describe('built-in commands', () => {
   })
 
   it('/status lists the user\'s active runs and /cancel stops the latest', async () => {
-    const gw = await gateway({ env: { FAKE_CLAUDE_MODE: 'hang' } })
+    const gw = await testGateway({ env: { FAKE_CLAUDE_MODE: 'hang' } })
     const started = await gw.app.inject({ method: 'POST', url: '/v1/hooks/ci?wait=0', ...gw.signed({ text: 'work', user: 'ana' }) })
     const id = started.json().id
     const status = await gw.app.inject({ method: 'POST', url: '/v1/hooks/ci', ...gw.signed({ text: '/status', user: 'ana' }) })
@@ -139,7 +133,7 @@ describe('built-in commands', () => {
   })
 
   it('/deploy production needs /confirm CODE from the same user', async () => {
-    const gw = await gateway()
+    const gw = await testGateway()
     const ask = await gw.app.inject({ method: 'POST', url: '/v1/hooks/ci', ...gw.signed({ text: '/deploy production', user: 'ana' }) })
     expect(ask.statusCode).toBe(200)
     expect(ask.json().kind).toBe('confirm_required')
@@ -159,7 +153,7 @@ describe('built-in commands', () => {
 
   it('a confirmation expires after 5 minutes', async () => {
     let now = Date.now()
-    const gw = await gateway({ now: () => now })
+    const gw = await testGateway({ now: () => now })
     const ask = await gw.app.inject({ method: 'POST', url: '/v1/hooks/ci', ...gw.signed({ text: '/deploy production', user: 'ana' }) })
     now += 5 * 60 * 1000 + 1
     const late = await gw.app.inject({ method: 'POST', url: '/v1/hooks/ci', ...gw.signed({ text: `/confirm ${ask.json().confirm.code}`, user: 'ana' }) })
@@ -169,7 +163,7 @@ describe('built-in commands', () => {
 
 describe('audit log', () => {
   it('holds no secrets, signatures or bodies, and chains every line to the previous one', async () => {
-    const gw = await gateway()
+    const gw = await testGateway()
     const req = gw.signed({ text: 'a very particular prompt 4242', user: 'ana' })
     await gw.app.inject({ method: 'POST', url: '/v1/hooks/ci', ...req })
     const raw = JSON.stringify(gw.audit())

@@ -1,15 +1,9 @@
-import { describe, expect, it, onTestFinished } from 'vitest'
-import { buildTestGateway } from '../helpers/build-app.ts'
-
-async function gateway (opts?: Parameters<typeof buildTestGateway>[0]) {
-  const gw = await buildTestGateway(opts)
-  onTestFinished(() => gw.close())
-  return gw
-}
+import { describe, expect, it } from 'vitest'
+import { testGateway } from '../helpers/build-app.ts'
 
 describe('POST /v1/hooks/{caller}', () => {
   it('runs the agent for a signed request and answers with the finished run', async () => {
-    const gw = await gateway()
+    const gw = await testGateway()
     const { payload, headers } = gw.signed({ text: 'list the files' })
     const res = await gw.app.inject({ method: 'POST', url: '/v1/hooks/ci', payload, headers })
     expect(res.statusCode).toBe(200)
@@ -24,7 +18,7 @@ describe('POST /v1/hooks/{caller}', () => {
   })
 
   it('answers 202 at once with Prefer: respond-async', async () => {
-    const gw = await gateway({ env: { FAKE_CLAUDE_MODE: 'slow' } })
+    const gw = await testGateway({ env: { FAKE_CLAUDE_MODE: 'slow' } })
     const { payload, headers } = gw.signed({ text: 'take your time' })
     const res = await gw.app.inject({ method: 'POST', url: '/v1/hooks/ci', payload, headers: { ...headers, prefer: 'respond-async' } })
     expect(res.statusCode).toBe(202)
@@ -34,7 +28,7 @@ describe('POST /v1/hooks/{caller}', () => {
   })
 
   it('answers 202 when the run outlasts ?wait', async () => {
-    const gw = await gateway({ env: { FAKE_CLAUDE_MODE: 'hang' } })
+    const gw = await testGateway({ env: { FAKE_CLAUDE_MODE: 'hang' } })
     const { payload, headers } = gw.signed({ text: 'hang' })
     const res = await gw.app.inject({ method: 'POST', url: '/v1/hooks/ci?wait=0', payload, headers })
     expect(res.statusCode).toBe(202)
@@ -49,7 +43,7 @@ describe('POST /v1/hooks/{caller}', () => {
     ['future timestamp', (h: Record<string, string>) => { h['x-webhook-timestamp'] = String(Math.floor(Date.now() / 1000) + 301) }],
     ['malformed timestamp', (h: Record<string, string>) => { h['x-webhook-timestamp'] = '+1700000000' }]
   ])('refuses %s with the same opaque 401 and starts nothing', async (_name, mutate) => {
-    const gw = await gateway()
+    const gw = await testGateway()
     const { payload, headers } = gw.signed({ text: 'list the files' })
     mutate(headers)
     const res = await gw.app.inject({ method: 'POST', url: '/v1/hooks/ci', payload, headers })
@@ -62,7 +56,7 @@ describe('POST /v1/hooks/{caller}', () => {
   })
 
   it('answers an unknown caller exactly like a bad signature', async () => {
-    const gw = await gateway()
+    const gw = await testGateway()
     const { payload, headers } = gw.signed({ text: 'hi' })
     const res = await gw.app.inject({ method: 'POST', url: '/v1/hooks/nobody', payload, headers })
     expect(res.statusCode).toBe(401)
@@ -71,7 +65,7 @@ describe('POST /v1/hooks/{caller}', () => {
   })
 
   it('verifies before parsing: a bad signature on invalid JSON is 401, a good one 400', async () => {
-    const gw = await gateway()
+    const gw = await testGateway()
     const bad = gw.signed('{not json')
     bad.headers['x-webhook-signature'] = `sha256=${'1'.repeat(64)}`
     expect((await gw.app.inject({ method: 'POST', url: '/v1/hooks/ci', ...bad })).statusCode).toBe(401)
@@ -88,7 +82,7 @@ describe('POST /v1/hooks/{caller}', () => {
     ['text not a string', { text: 42 }],
     ['prototype pollution', '{"text":"hi","__proto__":{"x":1}}']
   ])('refuses a signed body with %s as 400', async (_name, body) => {
-    const gw = await gateway()
+    const gw = await testGateway()
     const res = await gw.app.inject({ method: 'POST', url: '/v1/hooks/ci', ...gw.signed(body) })
     expect(res.statusCode).toBe(400)
     expect(res.json().code).toBe('HOOKGATE_BAD_REQUEST')
@@ -96,7 +90,7 @@ describe('POST /v1/hooks/{caller}', () => {
   })
 
   it('refuses a body over the limit with 413 before verifying it', async () => {
-    const gw = await gateway({ limits: '{ body_bytes: 2048 }' })
+    const gw = await testGateway({ limits: '{ body_bytes: 2048 }' })
     const res = await gw.app.inject({ method: 'POST', url: '/v1/hooks/ci', ...gw.signed({ text: 'x'.repeat(4000) }) })
     expect(res.statusCode).toBe(413)
     expect(res.json().code).toBe('HOOKGATE_PAYLOAD_TOO_LARGE')
@@ -104,7 +98,7 @@ describe('POST /v1/hooks/{caller}', () => {
   })
 
   it('refuses blocked text and its Unicode disguises with 403 naming the rule', async () => {
-    const gw = await gateway()
+    const gw = await testGateway()
     for (const text of ['please rm -rf /', 'RM\u00a0-RF /', 'r\u200bm -rf /', 'ｒｍ -rf /']) {
       const res = await gw.app.inject({ method: 'POST', url: '/v1/hooks/ci', ...gw.signed({ text }) })
       expect(res.statusCode, text).toBe(403)
@@ -118,7 +112,7 @@ describe('POST /v1/hooks/{caller}', () => {
   })
 
   it('passes shell metacharacters and a leading dash to the agent verbatim as one argument', async () => {
-    const gw = await gateway()
+    const gw = await testGateway()
     const text = '-p $(touch /tmp/hookgate-pwned); echo `id` && ls | cat'
     const res = await gw.app.inject({ method: 'POST', url: '/v1/hooks/ci', ...gw.signed({ text }) })
     expect(res.statusCode).toBe(200)
@@ -129,7 +123,7 @@ describe('POST /v1/hooks/{caller}', () => {
   })
 
   it('accepts a prompt at the length cap and refuses one over it', async () => {
-    const gw = await gateway({ policy: '{ max_prompt_chars: 100 }' })
+    const gw = await testGateway({ policy: '{ max_prompt_chars: 100 }' })
     const ok = await gw.app.inject({ method: 'POST', url: '/v1/hooks/ci', ...gw.signed({ text: 'a'.repeat(100) }) })
     expect(ok.statusCode).toBe(200)
     const over = await gw.app.inject({ method: 'POST', url: '/v1/hooks/ci', ...gw.signed({ text: 'a'.repeat(101) }) })
@@ -138,7 +132,7 @@ describe('POST /v1/hooks/{caller}', () => {
   })
 
   it('applies command rules: unknown command, args_match and choices', async () => {
-    const gw = await gateway()
+    const gw = await testGateway()
     const send = async (text: string) => gw.app.inject({ method: 'POST', url: '/v1/hooks/ci', ...gw.signed({ text }) })
     expect((await send('/nope x')).json().message).toContain('unknown command')
     expect((await send('/git push --force')).json().message).toContain('commands.git.args_match')

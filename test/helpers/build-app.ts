@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { Writable } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
+import { onTestFinished } from 'vitest'
 import { buildApp, type AppOptions } from '../../src/app.ts'
 import { AuditLog } from '../../src/audit/audit-log.ts'
 import { parseConfig } from '../../src/config/load.ts'
@@ -112,4 +113,11 @@ export async function buildTestGateway (opts: TestGatewayOptions = {}): Promise<
       rmSync(stateDir, { recursive: true, force: true })
     }
   }
+}
+
+/** A test gateway closed when the current test finishes. */
+export async function testGateway (opts?: TestGatewayOptions): Promise<TestGateway> {
+  const gw = await buildTestGateway(opts)
+  onTestFinished(() => gw.close())
+  return gw
 }
