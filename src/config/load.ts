@@ -9,6 +9,7 @@ import { applyDefaults } from './defaults.ts'
 import { substituteEnv } from './env-subst.ts'
 import { isObject, pointerSegments, type ConfigProblem, type JsonObject } from './problems.ts'
 import { ruleProblems } from './rules.ts'
+import { policyProblems } from '../policy/compiled-policy.ts'
 import { ConfigSchema, type Config } from './schema.ts'
 import { schemaProblems } from './validate.ts'
 import { configWarnings } from './warnings.ts'
@@ -95,7 +96,11 @@ function tryBuild (input: unknown, opts: ConfigOrigin, coercible: ReadonlySet<st
   }
   const value = applyDefaults(ConfigSchema, input, coercible) as JsonObject
   const problems = [...schemaProblems(ConfigSchema, value), ...ruleProblems(value)]
-  return { config: problems.length > 0 ? null : finish(value, opts), problems }
+  if (problems.length > 0) return { config: null, problems }
+  // The policy compiler needs a valid shape; it finds what only compiling reveals (a block pattern
+  // that matches everything, a confirm value outside choices), so `hookgate check` reports it too.
+  const policy = policyProblems(value as unknown as Config)
+  return { config: policy.length > 0 ? null : finish(value, opts), problems: policy }
 }
 
 function finish (valid: JsonObject, opts: ConfigOrigin): Config {

@@ -25,18 +25,10 @@ export function configWarnings (config: Config): ConfigProblem[] {
   for (const [id, caller] of Object.entries(config.callers)) {
     const base = childPointer('/callers', id)
     if (caller.max_age === 0) {
-      warn(`${base}/max_age`, 'max_age 0: requests carry no signed timestamp, so there is no replay window and a captured request stays valid (only its exact repeat is deduplicated)')
+      warn(`${base}/max_age`, 'max_age 0: requests carry no signed timestamp, so there is no replay window and a captured request stays valid (only requests that repeat a body `id` are deduplicated)')
     }
     if ((caller.commands ?? []).length === 0 && caller.default_command === undefined) {
       warn(`${base}/commands`, 'this caller has no commands and no default_command: it can only use built-ins such as /help and can never start a run')
-    }
-  }
-  for (const [name, command] of Object.entries(config.commands)) {
-    if (command.choices === undefined) continue
-    for (const [i, value] of (command.confirm ?? []).entries()) {
-      if (!command.choices.includes(value)) {
-        warn(childPointer(`${childPointer('/commands', name)}/confirm`, i), `"${value}" is not one of choices, so it can never be confirmed (it is refused outright)`)
-      }
     }
   }
   if (agent.profile === 'command' && agent.argv.length > 0 && !agent.argv.includes('{prompt}')) {

@@ -138,3 +138,16 @@ describe('reporting', () => {
 function escape (text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }
+
+describe('problems only the policy compiler finds', () => {
+  it.each([
+    ['/policy/block/0', "policy: { block: ['x*'] }"],
+    ['/commands/deploy/confirm/0', 'commands: { deploy: { prompt: "Deploy {args}", choices: [staging], confirm: [production] } }']
+  ])('are reported by loading, at %s', async (path, yamlPart) => {
+    const { parseConfig } = await import('../../src/config/load.ts')
+    const yaml = `${yamlPart}\ncallers: { ci: { scheme: hmac-sha256, secrets: [0123456789abcdef0123456789abcdef], commands: [] } }\n`
+    let problems: Array<{ path: string }> = []
+    try { parseConfig(yaml, {}, { source: null, baseDir: '/tmp' }) } catch (err) { problems = (err as { problems: Array<{ path: string }> }).problems }
+    expect(problems.map((p) => p.path)).toContain(path)
+  })
+})
