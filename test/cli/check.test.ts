@@ -1,21 +1,11 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { runCli, tempDir } from './helpers.ts'
+import { VALID_CONFIG, runCli, tempDir } from './helpers.ts'
 
-const VALID = `
-commands:
-  run: { prompt: "{args}" }
-callers:
-  ci:
-    scheme: hmac-sha256
-    secrets: ["0123456789abcdef0123456789abcdef"]
-    commands: [run]
-    default_command: run
-`
 
 // Two independent problems: both must be reported, each with its path.
-const INVALID = `
+const INVALID_CONFIG = `
 commands:
   run: { prompt: "{args}" }
 callers:
@@ -43,14 +33,14 @@ function write (dir: string, name: string, text: string): string {
 
 describe.concurrent('hookgate check', () => {
   test('a valid file: "✓ <path>: OK" and exit 0', async ({ dir }) => {
-    const path = write(dir, 'ok.yaml', VALID)
+    const path = write(dir, 'ok.yaml', VALID_CONFIG)
     const r = await runCli(['check', '--config', path])
     expect(r.code, r.stderr).toBe(0)
     expect(r.stdout).toContain(`✓ ${path}: OK`)
   })
 
   test('an invalid file: every problem with its path on stderr, exit 1', async ({ dir }) => {
-    const path = write(dir, 'bad.yaml', INVALID)
+    const path = write(dir, 'bad.yaml', INVALID_CONFIG)
     const r = await runCli(['check', '--config', path])
     expect(r.code).toBe(1)
     expect(r.stderr).toContain(path)
@@ -60,19 +50,19 @@ describe.concurrent('hookgate check', () => {
   })
 
   test('finds the file through $HOOKGATE_CONFIG', async ({ dir }) => {
-    const good = write(dir, 'env-ok.yaml', VALID)
+    const good = write(dir, 'env-ok.yaml', VALID_CONFIG)
     const ok = await runCli(['check'], { env: { HOOKGATE_CONFIG: good } })
     expect(ok.code, ok.stderr).toBe(0)
     expect(ok.stdout).toContain(`${good}: OK`)
-    const bad = write(dir, 'env-bad.yaml', INVALID)
+    const bad = write(dir, 'env-bad.yaml', INVALID_CONFIG)
     const failed = await runCli(['check'], { env: { HOOKGATE_CONFIG: bad } })
     expect(failed.code).toBe(1)
     expect(failed.stderr).toContain('/callers/ci/secrets/0')
   })
 
   test('--config wins over $HOOKGATE_CONFIG, and ./hookgate.yaml is found in the working directory', async ({ dir }) => {
-    const good = write(dir, 'hookgate.yaml', VALID)
-    const bad = write(dir, 'bad.yaml', INVALID)
+    const good = write(dir, 'hookgate.yaml', VALID_CONFIG)
+    const bad = write(dir, 'bad.yaml', INVALID_CONFIG)
     const flag = await runCli(['check', '--config', good], { env: { HOOKGATE_CONFIG: bad } })
     expect(flag.code).toBe(0)
     const cwd = await runCli(['check'], { cwd: dir })

@@ -98,3 +98,18 @@ export async function startGateway (yaml: string | null, env: Record<string, str
     }
   }
 }
+
+/** A valid config with one hmac-sha256 caller `ci` and the demo agent; state under ./state. */
+export const VALID_CONFIG = `
+state_dir: ./state
+log: { level: warn }
+agent: { profile: demo }
+commands:
+  run: { prompt: "{args}" }
+callers:
+  ci:
+    scheme: hmac-sha256
+    secrets: ["0123456789abcdef0123456789abcdef"]
+    commands: [run]
+    default_command: run
+`

@@ -1,26 +1,13 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { runCli, startGateway, tempDir } from './helpers.ts'
+import { VALID_CONFIG, runCli, startGateway, tempDir } from './helpers.ts'
 
 let dir = ''
 let cleanup = (): void => {}
 beforeEach(() => { ({ dir, cleanup } = tempDir()) })
 afterEach(() => cleanup())
 
-const VALID = `
-state_dir: ./state
-log: { level: warn }
-agent: { profile: demo }
-commands:
-  run: { prompt: "{args}" }
-callers:
-  ci:
-    scheme: hmac-sha256
-    secrets: ["0123456789abcdef0123456789abcdef"]
-    commands: [run]
-    default_command: run
-`
 
 describe('hookgate serve', () => {
   it('an invalid config: each problem with its path on stderr, exit 1, nothing listening', async () => {
@@ -34,7 +21,7 @@ describe('hookgate serve', () => {
   })
 
   it('prints the URL it listens on and serves the OpenAPI document `hookgate openapi` prints; a second gateway on the same port exits 1 saying so', async () => {
-    const gateway = await startGateway(VALID)
+    const gateway = await startGateway(VALID_CONFIG)
     try {
       expect(gateway.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
       const health = await fetch(`${gateway.url}/healthz`)
@@ -44,7 +31,7 @@ describe('hookgate serve', () => {
       const printed = await runCli(['openapi'])
       expect(JSON.parse(printed.stdout)).toEqual(served)
       const port = new URL(gateway.url).port
-      writeFileSync(join(dir, 'hookgate.yaml'), VALID)
+      writeFileSync(join(dir, 'hookgate.yaml'), VALID_CONFIG)
       const second = await runCli(['serve', '--port', port], { cwd: dir })
       expect(second.code).toBe(1)
       expect(second.stderr).toContain('address is in use')
