@@ -9,6 +9,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config/schema.ts'
 import { Gateway, type GatewayDeps } from './gateway.ts'
 import { loggerOptions } from './logger.ts'
+import { OverloadedError } from './errors.ts'
 import errors from './plugins/errors.ts'
 import openapi from './plugins/openapi.ts'
 import hooksRoute from './routes/hooks.ts'
@@ -16,6 +17,10 @@ import runsRoute from './routes/runs.ts'
 import healthRoute from './routes/health.ts'
 import docsRoute from './routes/docs.ts'
 import { DEFAULT_SSE_OPTIONS, type SseOptions } from './sse/sse-stream.ts'
+
+/** How long open event streams get to send their run's result before the sockets are closed. */
+const STREAM_FLUSH_MS = 2000
+const DRAINING_RETRY_AFTER_S = 10
 
 export interface AppOptions extends GatewayDeps {
   /** Where the process log goes (default stdout). */
@@ -41,7 +46,8 @@ export async function buildApp (config: Config, opts: AppOptions): Promise<Fasti
     http: { headersTimeout: 15_000 },
     // Event streams are never idle, so closing must cut them; runs themselves are drained first.
     forceCloseConnections: true,
-    return503OnClosing: true,
+    // Our own onRequest hook answers while draining, in the API's error format and with Retry-After.
+    return503OnClosing: false,
     routerOptions: { maxParamLength: 100 },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } }
   }).withTypeProvider<TypeBoxTypeProvider>()
@@ -50,6 +56,12 @@ export async function buildApp (config: Config, opts: AppOptions): Promise<Fasti
   const sse = { ...DEFAULT_SSE_OPTIONS, ...opts.sse }
   app.decorate('gateway', gateway)
 
+  // Stop accepting the moment shutdown begins; health routes answer for themselves.
+  app.addHook('onRequest', async (request) => {
+    if (gateway.registry.draining && request.routeOptions.url !== '/healthz' && request.routeOptions.url !== '/readyz') {
+      throw Object.assign(new OverloadedError('The gateway is shutting down'), { retryAfter: DRAINING_RETRY_AFTER_S })
+    }
+  })
   await app.register(sensible)
   await app.register(errors, { bodyLimit: config.limits.body_bytes })
   await app.register(openapi)
@@ -59,7 +71,13 @@ export async function buildApp (config: Config, opts: AppOptions): Promise<Fasti
   await app.register(healthRoute, { gateway })
   await app.register(docsRoute)
 
+  // Recovery from a crash happens before the first request can arrive (listen() waits for ready).
+  app.addHook('onReady', async () => { await gateway.start() })
   // Runs are drained before the listener closes, so open event streams still receive each run's result.
-  app.addHook('preClose', async () => { await gateway.registry.drain() })
+  app.addHook('preClose', async () => {
+    await gateway.registry.drain()
+    await gateway.streams.idle(STREAM_FLUSH_MS)
+  })
+  app.addHook('onClose', async () => { gateway.stop() })
   return app
 }

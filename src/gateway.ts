@@ -6,19 +6,28 @@ import type { Verifier } from './verify/verifier.ts'
 import { createVerifier } from './verify/index.ts'
 import { compilePolicy, type CompiledPolicy } from './policy/compiled-policy.ts'
 import { ConfirmationStore } from './policy/confirmations.ts'
-import { RunRegistry } from './runs/registry.ts'
+import { RunRegistry, type ProcessControl } from './runs/registry.ts'
+import type { RunStore } from './store/run-store.ts'
 import type { RunRequest, RunState } from './runs/run-state.ts'
+import type { Run } from './schemas/run.ts'
 import type { AuditSink } from './audit/audit-log.ts'
 import type { Launcher } from './runner/launcher.ts'
 import { runAgent } from './runner/run-agent.ts'
 import { AdminToken } from './auth/bearer.ts'
 import { createHash } from 'node:crypto'
+import { StreamTracker } from './sse/stream-tracker.ts'
+
+const DAY_MS = 24 * 3600 * 1000
+const PRUNE_EVERY_MS = 3600 * 1000
 
 export interface GatewayDeps {
   /** The environment the agent's allowlisted variables are taken from. */
   env: NodeJS.ProcessEnv
   launcher: Launcher
   audit: AuditSink
+  store: RunStore
+  /** Finds and kills what agents leave behind (absent: only process groups are killed). */
+  processes?: ProcessControl
   /** Wall clock in ms; injected so tests control signature windows and expiries. */
   now: () => number
 }
@@ -36,20 +45,27 @@ export class Gateway {
   readonly confirmations: ConfirmationStore<PendingConfirmation>
   readonly registry: RunRegistry
   readonly admin: AdminToken
+  readonly streams = new StreamTracker()
+  #pruneTimer: NodeJS.Timeout | undefined
 
   constructor (config: Config, deps: GatewayDeps) {
     this.config = config
     this.deps = deps
     this.verifiers = new Map(Object.entries(config.callers).map(([id, c]) => [id, createVerifier(c.scheme)]))
     this.policy = compilePolicy(config)
-    this.confirmations = new ConfirmationStore<PendingConfirmation>({ now: deps.now })
+    this.confirmations = new ConfirmationStore<PendingConfirmation>(deps.store, { now: deps.now })
     this.admin = new AdminToken(config.admin_token)
     this.registry = new RunRegistry({
       concurrency: config.limits.concurrency,
       queue: config.limits.queue,
       demo: config.demo,
       now: deps.now,
+      store: deps.store,
+      shutdownGraceMs: config.shutdown_grace * 1000,
+      stored: { maxEvents: 50_000, maxBytes: config.limits.run_log_bytes },
+      ...(deps.processes !== undefined ? { processes: deps.processes } : {}),
       execute: (run, ctx) => runAgent({
+        runId: run.id,
         prompt: run.request.prompt,
         agent: config.agent,
         tools: run.request.tools,
@@ -57,29 +73,63 @@ export class Gateway {
         launcher: deps.launcher,
         signal: ctx.signal,
         onEvent: ctx.onEvent,
-        onSpawn: ctx.onSpawn
+        onSpawn: ctx.onSpawn,
+        graceMs: ctx.graceMs
       }),
       hooks: {
-        onAccepted: (run) => deps.audit.append({ ...this.#who(run), event: 'accepted', command: run.request.command, ...this.#prompt(run) }),
-        onStarted: (run, pid) => deps.audit.append({ ...this.#who(run), event: 'started', pid }),
+        onAccepted: (run) => deps.audit.append({ ...who(run.snapshot()), event: 'accepted', command: run.request.command, ...this.#prompt(run.request.prompt) }),
+        onStarted: (run, pid) => deps.audit.append({ ...who(run.snapshot()), event: 'started', pid }),
         onFinished: (run) => {
           const r = run.snapshot()
           const event = r.status === 'cancelled' ? 'cancelled' : r.status === 'interrupted' ? 'interrupted' : 'finished'
-          deps.audit.append({ ...this.#who(run), event, status: r.status, exit_code: r.exit_code, duration_ms: r.duration_ms, ...(r.error !== null ? { reason: r.error.slice(0, 200) } : {}) })
+          deps.audit.append({ ...who(r), event, status: r.status, exit_code: r.exit_code, duration_ms: r.duration_ms, ...(r.error !== null ? { reason: r.error.slice(0, 200) } : {}) })
+        },
+        // A crash between the store's commit and the `accepted` line leaves a run the log never
+        // accepted: the line is written now, marked as recovered, so both count the same runs.
+        onRecovering: (runs) => {
+          const ids = new Set(runs.map((r) => r.run.id))
+          const since = Math.min(...runs.map((r) => Date.parse(r.run.created_at)))
+          const logged = deps.audit.findAccepted?.(ids, since) ?? ids
+          for (const { run, request } of runs) {
+            if (!logged.has(run.id)) deps.audit.append({ ...who(run), event: 'accepted', command: request.command, ...this.#prompt(request.prompt), reason: 'recovered' })
+          }
+        },
+        onRecovered: (r, reason, killed) => {
+          deps.audit.append({ ...who(r), event: 'interrupted', status: r.status, exit_code: null, duration_ms: r.duration_ms, reason, leftover_processes: killed })
         }
       }
     })
   }
 
-  #who (run: RunState): { caller: string, user: string | null, run: string } {
-    return { caller: run.request.caller, user: run.request.user, run: run.id }
+  /**
+   * Before the first request: runs a crash left queued or running are interrupted and their leftover
+   * processes killed, then old runs are pruned, now and every hour.
+   */
+  async start (): Promise<void> {
+    await this.registry.recover()
+    await this.prune()
+    this.#pruneTimer = setInterval(() => { void this.prune().catch(() => {}) }, PRUNE_EVERY_MS)
+    this.#pruneTimer.unref()
+  }
+
+  stop (): void {
+    clearInterval(this.#pruneTimer)
+  }
+
+  /** Deletes runs finished more than `retention` days ago, and expired keys and confirmations. */
+  async prune (): Promise<void> {
+    const now = this.deps.now()
+    await this.registry.store.prune(now - this.config.retention * DAY_MS, now)
   }
 
   /** Prompts are audited as a length and a hash unless the config asks for them verbatim. */
-  #prompt (run: RunState): Record<string, unknown> {
-    const prompt = run.request.prompt
+  #prompt (prompt: string): Record<string, unknown> {
     return this.config.audit.prompts
       ? { prompt }
       : { prompt_chars: prompt.length, prompt_sha256: createHash('sha256').update(prompt).digest('hex') }
   }
+}
+
+function who (run: Run): { caller: string, user: string | null, run: string } {
+  return { caller: run.caller, user: run.user, run: run.id }
 }

@@ -1,92 +1,285 @@
-// The audit log (contract §8): one JSON object per line, each chained to the previous one by a keyed
-// hash, written synchronously so a record is on its way to disk before the answer it explains is sent.
-// The key lives beside the log (mode 0600) so someone who can only edit the log cannot recompute the chain.
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs'
-import { createHmac, randomBytes } from 'node:crypto'
-import { join } from 'node:path'
+// The audit log (contract §8): one JSON object per line, each chained to the previous one by an
+// HMAC, written synchronously so a record is on its way to disk before the answer it explains is
+// sent. See docs/audit.md for the format, rotation, the head anchor and what tampering it detects.
+//
+// Everything here is synchronous on purpose: an append runs to completion before any other code,
+// so a burst of appends and a rotation can never interleave, and no record is lost or doubled.
+import type { KeyObject } from 'node:crypto'
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync } from 'node:fs'
+import { basename, join } from 'node:path'
+import { AuditStateError, AuditWriteError, errnoCode } from './errors.ts'
+import { layoutOf, listRotated, LIVE_FILE, rotatedName, type LogLayout } from './files.ts'
+import { HeadAnchor, type Head } from './head-anchor.ts'
+import { createKey, KEY_FILE, readKey } from './key.ts'
+import { LiveFile } from './live-file.ts'
+import { recover } from './recover.ts'
+import { DURABLE_EVENTS, FILE_START_REASONS, formatRecord, parseLine, REASON, type AuditEntry, type AuditEventName } from './record.ts'
 
-export type AuditEventName = 'request' | 'rejected' | 'accepted' | 'started' | 'finished' | 'cancelled' | 'interrupted' | 'permission' | 'config'
-
-export interface AuditEntry {
-  event: AuditEventName
-  caller?: string | null
-  user?: string | null
-  run?: string | null
-  reason?: string
-  [extra: string]: unknown
-}
+import { findAccepted } from './find-accepted.ts'
+export { chainHash, GENESIS, type AuditEntry, type AuditEventName } from './record.ts'
+export { AuditError, AuditStateError, AuditWriteError } from './errors.ts'
 
 export interface AuditSink {
   append (entry: AuditEntry): void
+  /** False while the log cannot be written (for readiness); sinks that cannot fail may leave it out. */
+  healthy? (): boolean
+  /** Of these runs, the ones whose `accepted` record the log holds (searching back to `sinceMs`). */
+  findAccepted? (runIds: ReadonlySet<string>, sinceMs: number): Set<string>
+  /** Like healthy(), but may try to recover first (reopen, test for space); for readiness probes. */
+  probe? (): boolean
 }
 
-const GENESIS = '0'.repeat(64)
+export const DEFAULT_ROTATE_BYTES = 64 * 1024 * 1024
 
-/** Hash of one record: HMAC over the previous hash and the record's JSON without its `hash`. */
-export function chainHash (key: Buffer, body: string): string {
-  return createHmac('sha256', key).update(body).digest('hex')
+export interface AuditLogOptions {
+  /** Rotate before the live file would grow past this many bytes (default 64 MiB). A file always takes at least one record. */
+  readonly rotateBytes?: number
+  /** Events whose records are fdatasync'ed before `append` returns (default: the lifecycle events and `config`). */
+  readonly durableEvents?: ReadonlySet<AuditEventName>
 }
+
+/** What a readiness probe may write past the end to test for space (a generous record). */
+const PROBE_BYTES = 4096
 
 export class AuditLog implements AuditSink {
+  /** The live file, `<state_dir>/audit.jsonl`. */
   readonly path: string
-  readonly #fd: number
-  readonly #key: Buffer
+  readonly #layout: LogLayout
+  readonly #key: KeyObject
   readonly #now: () => number
+  readonly #rotateBytes: number
+  readonly #durable: ReadonlySet<AuditEventName>
+  readonly #anchor: HeadAnchor
+  #live: LiveFile | null
   #seq: number
   #prev: string
+  /** Why the next file starts, written as its first record: our own rotation, or a file that vanished. */
+  #startReason: string = REASON.reopened
+  #previousFile: string | null = null
+  #fault: string | null = null
+  #anchorStale = false
+  #closed = false
 
-  constructor (stateDir: string, now: () => number = Date.now) {
+  /**
+   * Opens (creating if needed) the log in `stateDir` and recovers its chain state.
+   * @throws AuditStateError when the log cannot be continued without forking its chain
+   * @throws AuditWriteError when the start-up records cannot be written
+   */
+  constructor (stateDir: string, now: () => number = Date.now, options: AuditLogOptions = {}) {
     mkdirSync(stateDir, { recursive: true, mode: 0o700 })
-    this.path = join(stateDir, 'audit.jsonl')
-    this.#key = loadOrCreateKey(join(stateDir, 'audit.key'))
+    this.#layout = layoutOf(join(stateDir, LIVE_FILE))
+    this.path = this.#layout.livePath
     this.#now = now
-    this.#fd = openSync(this.path, 'a+', 0o600)
-    const last = readLastLine(this.#fd)
-    const parsed = last === null ? null : safeParse(last)
-    this.#seq = typeof parsed?.seq === 'number' ? parsed.seq : 0
-    this.#prev = typeof parsed?.hash === 'string' ? parsed.hash : GENESIS
+    this.#rotateBytes = options.rotateBytes ?? DEFAULT_ROTATE_BYTES
+    this.#durable = options.durableEvents ?? DURABLE_EVENTS
+    const rotated = listRotated(this.#layout)
+    this.#previousFile = rotated.at(-1)?.name ?? null
+    const live = LiveFile.open(this.path)
+    this.#live = live
+    try {
+      const keyPath = join(stateDir, KEY_FILE)
+      let key = readKey(keyPath)
+      const keyIsNew = key === null
+      if (key === null) {
+        // A new key next to old records would make every one of them fail verification.
+        if (live.size > 0 || rotated.length > 0 || existsSync(this.#layout.anchorPath)) {
+          throw new AuditStateError(`${keyPath} is missing but the audit log has records: restore the key, or move the audit files aside to start a new chain`)
+        }
+        key = createKey(keyPath)
+      }
+      this.#key = key
+      this.#anchor = new HeadAnchor(this.#layout.anchorPath, key)
+      const { head, incidents } = recover(this.#layout, key, live, rotated, keyIsNew)
+      this.#seq = head.seq
+      this.#prev = head.hash
+      // An empty live file after records means a crash between rotation's rename and its first record.
+      if (live.size === 0 && this.#seq > 0) this.#startReason = REASON.rotated
+      for (const incident of incidents) this.append(incident)
+      // Always, so a log opened and closed before its first record still has an anchor next time.
+      this.#anchorStale = true
+      this.#writeAnchor()
+      if (this.#anchorStale) throw new AuditWriteError(basename(this.#layout.anchorPath), this.#fault ?? 'EUNKNOWN')
+    } catch (err) {
+      this.close()
+      throw err
+    }
   }
 
+  /** The newest record's seq and hash (seq 0 and the genesis hash before the first). */
+  get head (): Head {
+    return { seq: this.#seq, hash: this.#prev }
+  }
+
+  /**
+   * Appends one record; lifecycle records are also fdatasync'ed. Rotates first when the record
+   * would take the live file past the limit.
+   * @throws AuditWriteError when the record could not be written: it is not in the log, the chain
+   *   did not advance, and the next call tries again (reopening the file if needed).
+   */
   append (entry: AuditEntry): void {
-    const record = {
-      seq: this.#seq + 1,
-      ts: new Date(this.#now()).toISOString(),
-      ...entry,
-      caller: entry.caller ?? null,
-      user: entry.user ?? null,
-      run: entry.run ?? null,
-      prev: this.#prev
+    if (this.#closed) throw new AuditWriteError(LIVE_FILE, 'ECLOSED')
+    // Outside the try: an entry JSON cannot hold (a BigInt) is the caller's bug, not a fault of the log.
+    let record = this.#format(entry)
+    try {
+      let live = this.#ensureLive()
+      if (live.size > 0 && live.size + record.data.length > this.#rotateBytes) live = this.#rotate()
+      if (live.size === 0 && this.#seq > 0 && !isFileStart(entry)) {
+        const previous = this.#startReason === REASON.rotated ? { previous: this.#previousFile } : {}
+        this.#write(live, this.#format({ event: 'config', reason: this.#startReason, ...previous }), 'config')
+        record = this.#format(entry)
+      }
+      this.#write(live, record, entry.event)
+      this.#fault = null
+    } catch (err) {
+      throw this.#failed(err)
+    } finally {
+      this.#writeAnchor()
     }
-    const body = JSON.stringify(record)
-    const hash = chainHash(this.#key, body)
-    const line = `${body.slice(0, -1)},"hash":"${hash}"}\n`
-    writeSync(this.#fd, line)
-    this.#seq = record.seq
-    this.#prev = hash
+  }
+
+  /** Starts a new live file now (if the current one holds anything); the chain continues across it. */
+  rotate (): void {
+    if (this.#closed) throw new AuditWriteError(LIVE_FILE, 'ECLOSED')
+    try {
+      if (this.#ensureLive().size > 0) this.#rotate()
+    } catch (err) {
+      throw this.#failed(err)
+    }
+  }
+
+  /** True unless the last write failed or the head anchor is behind. No I/O: cheap enough for every readiness check. */
+  healthy (): boolean {
+    return !this.#closed && this.#fault === null && !this.#anchorStale && this.#live?.isOpen === true
+  }
+
+  /**
+   * For readiness while unhealthy: reopens the file if needed, brings the anchor up to date and
+   * tests that a record would fit (by writing past the end and cutting it off). Returns healthy().
+   */
+  probe (): boolean {
+    if (this.#closed) return false
+    if (this.healthy()) return true
+    try {
+      const live = this.#ensureLive()
+      this.#writeAnchor()
+      this.#fault = live.canGrow(PROBE_BYTES) ? null : 'EFBIG'
+    } catch (err) {
+      this.#fault = errnoCode(err)
+    }
+    return this.healthy()
+  }
+
+  findAccepted (runIds: ReadonlySet<string>, sinceMs: number): Set<string> {
+    return findAccepted(this.#layout, runIds, sinceMs)
   }
 
   close (): void {
-    closeSync(this.#fd)
+    this.#closed = true
+    this.#live?.close()
+    this.#anchor?.close()
+  }
+
+  #format (entry: AuditEntry): { data: Buffer, hash: string } {
+    const { line, hash } = formatRecord(this.#key, this.#seq + 1, new Date(this.#now()).toISOString(), entry, this.#prev)
+    return { data: Buffer.from(line), hash }
+  }
+
+  /** Advances the chain only once the record is in the file. */
+  #write (live: LiveFile, record: { data: Buffer, hash: string }, event: AuditEventName): void {
+    live.append(record.data, this.#durable.has(event))
+    this.#seq += 1
+    this.#prev = record.hash
+    this.#anchorStale = true
+  }
+
+  /** Remembers the fault for healthy() and turns it into the error `append` throws. */
+  #failed (err: unknown): Error {
+    if (err instanceof AuditStateError) {
+      this.#fault = 'ESTATE'
+      return err
+    }
+    this.#fault = err instanceof AuditWriteError ? err.code : errnoCode(err)
+    return err instanceof AuditWriteError ? err : new AuditWriteError(LIVE_FILE, this.#fault, err)
+  }
+
+  #writeAnchor (): void {
+    if (!this.#anchorStale) return
+    try {
+      this.#anchor.write({ seq: this.#seq, hash: this.#prev })
+      this.#anchorStale = false
+    } catch (err) {
+      // The record itself is written; a stale anchor only weakens tail-truncation detection
+      // until the next append rewrites it, so it is reported as unhealthy, not as a failed append.
+      this.#fault ??= errnoCode(err)
+    }
+  }
+
+  #rotate (): LiveFile {
+    const live = this.#live!
+    // Everything in the file reaches the disk before it gets its final name.
+    live.sync()
+    // Listed now, not remembered: an operator may have rotated or pruned files by hand meanwhile.
+    const name = rotatedName(this.#layout.base, (listRotated(this.#layout).at(-1)?.index ?? 0) + 1)
+    const target = join(this.#layout.dir, name)
+    if (existsSync(target)) throw new AuditStateError(`cannot rotate the audit log: ${name} already exists`)
+    renameSync(this.path, target)
+    this.#previousFile = name
+    this.#startReason = REASON.rotated
+    live.close()
+    this.#live = null
+    const next = LiveFile.open(this.path)
+    this.#live = next
+    syncDirectory(this.#layout.dir)
+    return next
+  }
+
+  /**
+   * The live file, reopened when a failed roll-back closed it or someone removed or renamed it.
+   * A file found at the path is continued only if it ends with our newest record.
+   */
+  #ensureLive (): LiveFile {
+    const old = this.#live
+    if (old?.isOpen === true && old.stillLinked()) return old
+    // Decided before closing: once closed, a new file may get the old inode number.
+    const replaced = old === null || old.isOpen
+    const expectedSize = replaced ? null : old.size
+    old?.close()
+    this.#live = null
+    const live = LiveFile.open(this.path)
+    try {
+      // Closed by a failed roll-back: what is past our size is the rest of the one record that failed.
+      if (expectedSize !== null && live.size > expectedSize) {
+        if (!live.singleLineAfter(expectedSize)) throw new AuditStateError(`${LIVE_FILE} grew by more than one record while it was closed; refusing to append to it`)
+        live.truncate(expectedSize)
+      }
+      if (live.size > 0) this.#checkContinues(live)
+      else if (replaced && old !== null) this.#startReason = REASON.reopened
+    } catch (err) {
+      live.close()
+      throw err
+    }
+    this.#live = live
+    return live
+  }
+
+  #checkContinues (live: LiveFile): void {
+    if (live.tornBytes() > 0) live.truncate(live.size - live.tornBytes())
+    const line = live.lastLine()
+    const parsed = line === null ? null : parseLine(this.#key, line)
+    if (parsed?.ok !== true || parsed.record.seq !== this.#seq || parsed.record.hash !== this.#prev) {
+      throw new AuditStateError(`${LIVE_FILE} was replaced by a file that does not end with the newest record (seq ${this.#seq}); refusing to append to it`)
+    }
   }
 }
 
-function loadOrCreateKey (path: string): Buffer {
-  if (existsSync(path)) return Buffer.from(readFileSync(path, 'utf8').trim(), 'hex')
-  const key = randomBytes(32)
-  writeFileSync(path, key.toString('hex') + '\n', { mode: 0o600, flag: 'wx' })
-  return key
+function isFileStart (entry: AuditEntry): boolean {
+  return entry.event === 'config' && typeof entry.reason === 'string' && FILE_START_REASONS.has(entry.reason)
 }
 
-function readLastLine (fd: number): string | null {
-  const size = fstatSync(fd).size
-  if (size === 0) return null
-  const len = Math.min(size, 64 * 1024)
-  const buf = Buffer.alloc(len)
-  readSync(fd, buf, 0, len, size - len)
-  const lines = buf.toString('utf8').split('\n').filter((l) => l.length > 0)
-  return lines.at(-1) ?? null
-}
-
-function safeParse (line: string): Record<string, unknown> | null {
-  try { return JSON.parse(line) as Record<string, unknown> } catch { return null }
+/** Makes a rename durable; best effort, since the rename itself has already happened. */
+function syncDirectory (dir: string): void {
+  try {
+    const fd = openSync(dir, 'r')
+    try { fsyncSync(fd) } finally { closeSync(fd) }
+  } catch { /* a file system without directory fsync: the rename still stands */ }
 }

@@ -7,6 +7,7 @@ import { buildApp } from '../app.ts'
 import type { AuditSink } from '../audit/audit-log.ts'
 import { buildConfig } from '../config/load.ts'
 import type { Launcher } from '../runner/launcher.ts'
+import { MemoryStore } from '../store/memory-store.ts'
 import { noPositionals, parseFlags } from './args.ts'
 import { EXIT, type CliContext, type Command } from './context.ts'
 
@@ -35,7 +36,7 @@ export async function openapiDocument (): Promise<unknown> {
     callers: { openapi: { scheme: 'hmac-sha256', secrets: ['openapi-document-placeholder-secret'], commands: ['run'], default_command: 'run' } }
   }, { source: null, baseDir: tmpdir() })
   const discard = new Writable({ write (_chunk, _encoding, done) { done() } })
-  const app = await buildApp(config, { env: {}, launcher: noLauncher, audit: discardAudit, now: Date.now, logStream: discard })
+  const app = await buildApp(config, { env: {}, launcher: noLauncher, audit: discardAudit, store: new MemoryStore(), now: Date.now, logStream: discard })
   try {
     await app.ready()
     return app.swagger()

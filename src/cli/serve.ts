@@ -2,6 +2,9 @@
 import { startServer } from '../server.ts'
 import { resolveConfigPath } from '../config/quick-start.ts'
 import { ConfigError } from '../errors.ts'
+import { AuditError } from '../audit/audit-log.ts'
+import { StateLockedError } from '../proc/state-lock.ts'
+import { StoreUnavailableError } from '../store/run-store.ts'
 import { integerFlag, noPositionals, parseFlags } from './args.ts'
 import { CliError } from './cli-error.ts'
 import { EXIT, type CliContext, type Command } from './context.ts'
@@ -41,6 +44,10 @@ async function run (args: string[], ctx: CliContext): Promise<number> {
     if (err instanceof ConfigError) {
       printConfigProblems(err, resolveConfigPath(values.config, ctx.env, ctx.cwd), ctx)
       return EXIT.failed
+    }
+    // Problems of the state directory a user can fix: say what, without a stack.
+    if (err instanceof StateLockedError || err instanceof AuditError || err instanceof StoreUnavailableError) {
+      throw new CliError(err.message, EXIT.failed)
     }
     throw listenError(err) ?? err
   }

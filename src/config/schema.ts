@@ -51,7 +51,8 @@ export const LimitsSchema = Type.Object({
     max: Type.Integer({ minimum: 1, description: 'Requests per window from one client address, counted before verification' }),
     window: Type.Integer({ minimum: 1, description: 'Window length in seconds' })
   }, { additionalProperties: false, default: { max: 600, window: 60 }, description: 'Cheap flood guard per client address, applied before the signature is checked' })),
-  sse_clients_per_run: Type.Optional(Type.Integer({ minimum: 1, default: 100, description: 'Event-stream clients allowed on one run at once' }))
+  sse_clients_per_run: Type.Optional(Type.Integer({ minimum: 1, default: 100, description: 'Event-stream clients allowed on one run at once' })),
+  run_log_bytes: Type.Optional(Type.Integer({ minimum: 65536, default: 16777216, description: 'Bytes of each run\'s events kept in the store for replay (at most 50,000 events); past it the oldest are dropped and a late reader gets `reset`' }))
 }, { additionalProperties: false, description: 'Admission limits' })
 
 export const PolicySchema = Type.Object({
@@ -90,7 +91,8 @@ export const CallerSchema = Type.Object({
 }, { additionalProperties: false })
 
 export const AuditSchema = Type.Object({
-  prompts: Type.Optional(Type.Boolean({ default: false, description: 'Record prompts in the audit log verbatim (otherwise only their length and hash)' }))
+  prompts: Type.Optional(Type.Boolean({ default: false, description: 'Record prompts in the audit log verbatim (otherwise only their length and hash)' })),
+  rotate_bytes: Type.Optional(Type.Integer({ minimum: 4096, default: 67108864, description: 'Size at which audit.jsonl is renamed to the next audit.NNNNNN.jsonl and a new file continues the same hash chain' }))
 }, { additionalProperties: false, description: 'Audit log' })
 
 export const LogSchema = Type.Object({
@@ -103,7 +105,15 @@ export const LogSchema = Type.Object({
 export const ConfigSchema = Type.Object({
   server: Type.Optional({ ...ServerSchema, default: {} }),
   state_dir: Type.Optional(Type.String({ minLength: 1, default: '.hookgate', description: 'Directory for the database, the audit log and generated secrets, relative to the config file' })),
-  store: Type.Optional(Type.Literal('memory', { default: 'memory', description: 'Where runs and idempotency keys live: `memory` (kept for the life of the process)' })),
+  store: Type.Optional(Type.Union([Type.Literal('sqlite'), Type.Literal('memory')], {
+    default: 'sqlite',
+    description: 'Where runs, their events, idempotency keys and pending confirmations live: `sqlite` (state_dir/hookgate.db, survives restarts) or `memory` (lost on restart: retried deliveries may run twice)'
+  })),
+  retention: Type.Optional(Type.Integer({
+    minimum: 7,
+    default: 14,
+    description: 'Days finished runs and their events are kept; at least 7, because a retried delivery is recognised by its run for 7 days'
+  })),
   admin_token: Type.Optional(Type.String({ description: 'Bearer token that may read, list and cancel every run; at least 16 bytes' })),
   shutdown_grace: Seconds('Seconds between SIGTERM and SIGKILL for agents at shutdown', 10),
   agent: Type.Optional({ ...AgentSchema, default: {} }),

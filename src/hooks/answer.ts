@@ -27,13 +27,13 @@ export async function answerRun (request: FastifyRequest, reply: FastifyReply, c
 
   if (wantsEventStream(request)) {
     // The first event of the creating stream carries the token; later events never do.
-    const first = run.log.since(0, 1).events[0]
+    const first = token === null ? undefined : run.log.since(0, 1).events[0]
     const prelude = first !== undefined && token !== null && first.event === 'run'
       ? formatEvent({ seq: first.seq, event: 'run', data: { ...first.data, token } })
       : undefined
     reply.hijack()
     reply.raw.writeHead(200, { ...reply.getHeaders() as Record<string, string>, ...sseHeaders() })
-    await streamRun(reply.raw, run, prelude !== undefined ? 1 : 0, ctx.sse, prelude)
+    await gateway.streams.track(streamRun(reply.raw, gateway.registry.eventSource(run), prelude !== undefined ? 1 : 0, ctx.sse, prelude))
     return reply
   }
 
@@ -42,7 +42,18 @@ export async function answerRun (request: FastifyRequest, reply: FastifyReply, c
     const asked = (request.query as { wait?: number }).wait
     const seconds = Math.min(asked ?? syncWait, maxWait)
     await gateway.registry.waitFinished(run, seconds * 1000)
-    if (run.isFinal) return reply.code(200).send(withToken())
+    // Final and recorded: the answer never reports an outcome the audit log and store lack.
+    if (run.isFinal && (await settledWithin(run.finished, 0))) return reply.code(200).send(withToken())
   }
   return reply.code(202).header('location', run.snapshot().links.self).send(withToken())
+}
+
+async function settledWithin (promise: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), ms) })
+  try {
+    return await Promise.race([promise.then(() => true), late])
+  } finally {
+    clearTimeout(timer)
+  }
 }

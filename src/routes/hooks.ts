@@ -11,6 +11,7 @@ import { Type } from 'typebox'
 import { Compile } from 'typebox/compile'
 import secureJson from 'secure-json-parse'
 import type { Gateway } from '../gateway.ts'
+import type { AuditEntry } from '../audit/audit-log.ts'
 import { BadRequestError, NotFoundError, OverloadedError, PolicyDeniedError, RateLimitedError, UnauthorizedError } from '../errors.ts'
 import { ErrorSchema, NoticeSchema, WebhookBodySchema, WebhookParamsSchema, WebhookQuerySchema, type WebhookBody } from '../schemas/http.ts'
 import { RunSchema } from '../schemas/run.ts'
@@ -43,10 +44,20 @@ const hooksRoute: FastifyPluginAsyncTypebox<HooksRouteOptions> = async (app, { g
   app.decorateRequest('replayKey', null)
   app.decorateRequest('auditedRejection', false)
 
+  // Nothing is answered that the audit log could not record: a write fault becomes 503 (fail closed),
+  // and the same request succeeds once the log is writable again.
+  const record = (entry: AuditEntry): void => {
+    try {
+      audit.append(entry)
+    } catch {
+      throw Object.assign(new OverloadedError('The gateway cannot write its audit log right now'), { retryAfter: 5 })
+    }
+  }
+
   const reject = (request: FastifyRequest, reason: string, error: Error): never => {
     const caller = (request.params as { caller?: string }).caller
-    audit.append({ event: 'rejected', caller: caller ?? null, reason, ip: request.ip })
     request.auditedRejection = true
+    record({ event: 'rejected', caller: caller ?? null, reason, ip: request.ip })
     throw error
   }
 
@@ -54,8 +65,10 @@ const hooksRoute: FastifyPluginAsyncTypebox<HooksRouteOptions> = async (app, { g
   app.addHook('onError', async (request, _reply, error) => {
     if (!request.auditedRejection) {
       const caller = (request.params as { caller?: string }).caller
-      audit.append({ event: 'rejected', caller: caller ?? null, reason: (error as { code?: string }).code ?? 'error', ip: request.ip })
       request.auditedRejection = true
+      try {
+        audit.append({ event: 'rejected', caller: caller ?? null, reason: (error as { code?: string }).code ?? 'error', ip: request.ip })
+      } catch {}
     }
   })
 
@@ -98,12 +111,12 @@ const hooksRoute: FastifyPluginAsyncTypebox<HooksRouteOptions> = async (app, { g
     onRequest: async (request) => {
       const limit = await perAddress(request)
       if (!limit.isAllowed && limit.isExceeded) {
-        audit.append({ event: 'rejected', caller: null, reason: 'address_rate_limited', ip: request.ip })
         request.auditedRejection = true
+        record({ event: 'rejected', caller: null, reason: 'address_rate_limited', ip: request.ip })
         throw Object.assign(new RateLimitedError(limit.ttlInSeconds), { retryAfter: limit.ttlInSeconds })
       }
       const { caller } = request.params as { caller: string }
-      audit.append({ event: 'request', caller, ip: request.ip })
+      record({ event: 'request', caller, ip: request.ip })
       if (!Object.hasOwn(config.callers, caller)) reject(request, 'unknown_caller', new UnauthorizedError())
     },
     preValidation: async (request) => {
@@ -142,9 +155,11 @@ const hooksRoute: FastifyPluginAsyncTypebox<HooksRouteOptions> = async (app, { g
       ...(body.id !== undefined ? [`id:${caller}:${body.id}`] : [])
     ]
 
-    const replay = gateway.registry.findReplay(keys)
+    const replay = await gateway.registry.findReplay(keys).catch((error: unknown) => {
+      throw Object.assign(new OverloadedError(`store unavailable: ${(error as Error).message}`), { retryAfter: 5 })
+    })
     if (replay !== null) {
-      audit.append({ event: 'rejected', caller, user, run: replay.id, reason: 'replayed' })
+      record({ event: 'rejected', caller, user, run: replay.id, reason: 'replayed' })
       void reply.header('hookgate-replayed', 'true')
       return answerRun(request, reply, { gateway, sse, run: replay, token: null })
     }
@@ -179,7 +194,7 @@ const hooksRoute: FastifyPluginAsyncTypebox<HooksRouteOptions> = async (app, { g
       case 'run': {
         const runRequest = { caller, user, thread: body.thread ?? null, command: decision.command, prompt: decision.prompt, tools: decision.tools }
         if (decision.needsConfirm) {
-          const { code, expires_at } = gateway.confirmations.create({ caller, user }, { request: runRequest, idempotencyKeys: keys })
+          const { code, expires_at } = await gateway.confirmations.create({ caller, user }, { request: runRequest, idempotencyKeys: keys })
           return reply.code(200).send({
             kind: 'confirm_required',
             message: `/${decision.command} ${decision.args} needs confirmation: send /confirm ${code} within 5 minutes.`,
@@ -195,15 +210,19 @@ const hooksRoute: FastifyPluginAsyncTypebox<HooksRouteOptions> = async (app, { g
   async function confirm (request: FastifyRequest, reply: FastifyReply, args: string, keys: string[]): Promise<FastifyReply> {
     const { caller } = request.params as { caller: string }
     const user = (request.body as WebhookBody).user ?? null
-    const pending = gateway.confirmations.take({ caller, user }, args.trim())
+    const pending = await gateway.confirmations.take({ caller, user }, args.trim())
     if (pending === null) return reject(request, 'policy: confirm', new PolicyDeniedError('confirm (unknown, expired or already used code)'))
     return accept(request, reply, pending.request, [...keys, ...pending.idempotencyKeys])
   }
 
   async function accept (request: FastifyRequest, reply: FastifyReply, runRequest: Parameters<Gateway['registry']['accept']>[0], keys: string[]): Promise<FastifyReply> {
-    const result = gateway.registry.accept(runRequest, keys)
+    const result = await gateway.registry.accept(runRequest, keys)
     if (result.kind === 'overloaded') {
       return reject(request, 'overloaded', Object.assign(new OverloadedError(result.reason), { retryAfter: 5 }))
+    }
+    if (result.kind === 'unavailable') {
+      request.log.error({ reason: result.reason }, 'run not accepted: state not writable')
+      return reject(request, 'unavailable', Object.assign(new OverloadedError('The gateway cannot record new runs right now'), { retryAfter: 5 }))
     }
     if (result.kind === 'replayed') {
       void reply.header('hookgate-replayed', 'true')

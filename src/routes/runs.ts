@@ -21,8 +21,10 @@ const security: Array<Record<string, string[]>> = [{ runToken: [] }, { adminToke
 const runsRoute: FastifyPluginAsyncTypebox<RunsRouteOptions> = async (app, { gateway, sse }) => {
   const clients = new Map<string, number>()
 
-  const authorise = (request: FastifyRequest, id: string, allowQuery = false): RunState => {
-    const run = gateway.registry.get(id)
+  const authorise = async (request: FastifyRequest, id: string, allowQuery = false): Promise<RunState> => {
+    const run = await gateway.registry.get(id).catch((error: unknown) => {
+      throw Object.assign(new OverloadedError(`store unavailable: ${(error as Error).message}`), { retryAfter: 5 })
+    })
     const access = accessTo(run, bearerFrom(request, allowQuery), gateway.admin)
     if (access === 'none') throw new UnauthorizedError()
     if (run === null) throw new NotFoundError(`No run ${id}`)
@@ -35,9 +37,9 @@ const runsRoute: FastifyPluginAsyncTypebox<RunsRouteOptions> = async (app, { gat
       summary: 'Get a run',
       params: RunParamsSchema,
       security,
-      response: { 200: RunSchema, 401: ErrorSchema, 404: ErrorSchema }
+      response: { 200: RunSchema, 401: ErrorSchema, 404: ErrorSchema, 503: ErrorSchema }
     }
-  }, async (request) => authorise(request, request.params.id).snapshot())
+  }, async (request) => (await authorise(request, request.params.id)).snapshot())
 
   app.get('/v1/runs/:id/events', {
     // A HEAD would open a stream that never sends a body.
@@ -61,7 +63,7 @@ const runsRoute: FastifyPluginAsyncTypebox<RunsRouteOptions> = async (app, { gat
       }
     }
   }, async (request, reply) => {
-    const run = authorise(request, request.params.id, true)
+    const run = await authorise(request, request.params.id, true)
     const header = request.headers['last-event-id']
     const fromHeader = typeof header === 'string' && /^[0-9]{1,15}$/.test(header) ? Number(header) : undefined
     const after = fromHeader ?? request.query.lastEventId ?? 0
@@ -73,7 +75,7 @@ const runsRoute: FastifyPluginAsyncTypebox<RunsRouteOptions> = async (app, { gat
     reply.hijack()
     reply.raw.writeHead(200, sseHeaders())
     try {
-      await streamRun(reply.raw, run, after, sse)
+      await gateway.streams.track(streamRun(reply.raw, gateway.registry.eventSource(run), after, sse))
     } finally {
       const left = (clients.get(run.id) ?? 1) - 1
       if (left === 0) clients.delete(run.id)
@@ -89,10 +91,10 @@ const runsRoute: FastifyPluginAsyncTypebox<RunsRouteOptions> = async (app, { gat
       description: 'Stops the agent\'s whole process tree (SIGTERM, then SIGKILL after the grace period); the run ends `cancelled`.',
       params: RunParamsSchema,
       security,
-      response: { 202: RunSchema, 401: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema }
+      response: { 202: RunSchema, 401: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 503: ErrorSchema }
     }
   }, async (request, reply) => {
-    const run = authorise(request, request.params.id)
+    const run = await authorise(request, request.params.id)
     const access = accessTo(run, bearerFrom(request, false), gateway.admin)
     if (!gateway.registry.cancel(run.id, `cancelled through the API by ${access === 'admin' ? 'the admin' : 'the run token holder'}`)) {
       throw new ConflictError(`Run ${run.id} has already finished (${run.status})`)
@@ -106,7 +108,7 @@ const runsRoute: FastifyPluginAsyncTypebox<RunsRouteOptions> = async (app, { gat
       summary: 'List runs (admin token only)',
       querystring: RunListQuerySchema,
       security: [{ adminToken: [] }],
-      response: { 200: RunListSchema, 400: ErrorSchema, 401: ErrorSchema }
+      response: { 200: RunListSchema, 400: ErrorSchema, 401: ErrorSchema, 503: ErrorSchema }
     }
   }, async (request) => {
     if (!gateway.admin.matches(bearerFrom(request, false))) throw new UnauthorizedError()
@@ -114,7 +116,7 @@ const runsRoute: FastifyPluginAsyncTypebox<RunsRouteOptions> = async (app, { gat
     if (status !== undefined && !RunStatus.anyOf.some((s) => s.const === status)) {
       throw Object.assign(new Error(`status must be one of ${RunStatus.anyOf.map((s) => s.const).join(', ')}`), { statusCode: 400 })
     }
-    return { runs: gateway.registry.list({ caller, status: status as RunStatus | undefined, limit: limit ?? 50, before }) }
+    return { runs: await gateway.registry.list({ caller, status: status as RunStatus | undefined, limit: limit ?? 50, before }) }
   })
 }
 

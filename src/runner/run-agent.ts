@@ -1,8 +1,11 @@
 // Runs the agent once for one request and always returns exactly one outcome, whatever the agent does:
 // crash, hang, print garbage, flood its pipes or leave children behind. Nothing here throws to the
-// caller and nothing outlives the run: the process group is killed on every way out.
+// caller and nothing outlives the run: the process group (and, given a run id, every process carrying
+// the run's marker) is killed on every way out.
 import type { AgentConfig } from '../config/schema.ts'
 import { statSync } from 'node:fs'
+import { runMarkerEnv } from '../proc/run-marker.ts'
+import { withRunSweep } from '../proc/run-sweep.ts'
 import type { AgentEvent, AgentOutcome } from './agent-event.ts'
 import { buildAgentEnv } from './agent-env.ts'
 import { decideOutcome } from './decide-outcome.ts'
@@ -26,6 +29,14 @@ export interface RunSpec {
   /** Called synchronously for each event, in order, all before the outcome is returned. */
   onEvent (event: AgentEvent): void
   onSpawn? (pid: number): void
+  /** SIGTERM → SIGKILL at the moment the run is stopped; null or absent: `agent.kill_grace`. */
+  graceMs? (): number | null
+  /**
+   * Marks every process of the run with HOOKGATE_RUN_ID=<runId> (src/proc/run-marker.ts), and every
+   * group kill then also reaches the marked processes that left the group (setsid). Without it only
+   * the process group is killed.
+   */
+  runId?: string
 }
 
 const STDERR_TAIL_CHARS = 2048
@@ -86,12 +97,15 @@ async function execute (spec: RunSpec): Promise<AgentOutcome> {
     // No process can receive a NUL inside an argument; say so instead of echoing the prompt in an error.
     exit = { ...exit, spawnError: { code: 'EINVAL', message: 'an argument (the prompt?) contains a NUL character' } }
   } else {
-    const env = buildAgentEnv(spec.sourceEnv, agent.env, profile.env)
-    const child = spec.launcher.launch({ argv, cwd: agent.cwd, env, ...(input === undefined ? {} : { input }) })
+    // The marker goes last so that no allowlisted or profile variable of the same name can replace it.
+    const marker = spec.runId === undefined ? {} : runMarkerEnv(spec.runId)
+    const env = buildAgentEnv(spec.sourceEnv, agent.env, { ...profile.env, ...marker })
+    const launched = spec.launcher.launch({ argv, cwd: agent.cwd, env, ...(input === undefined ? {} : { input }) })
+    const child = spec.runId === undefined ? launched : withRunSweep(launched, spec.runId)
     if (child.pid !== undefined) try { spec.onSpawn?.(child.pid) } catch {}
     const supervised = await supervise(child, {
       timeoutMs: agent.timeout * 1000,
-      graceMs: agent.kill_grace * 1000,
+      graceMs: () => spec.graceMs?.() ?? agent.kill_grace * 1000,
       signal: spec.signal,
       onChunk: ({ stream, chunk }) => { if (!finished) splitters[stream].push(chunk) }
     })

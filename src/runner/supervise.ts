@@ -7,8 +7,8 @@ export type StopReason = 'timeout' | 'cancel'
 
 export interface SuperviseOptions {
   timeoutMs: number
-  /** Between SIGTERM and SIGKILL when the run is stopped. */
-  graceMs: number
+  /** Between SIGTERM and SIGKILL when the run is stopped; asked at that moment (a shutdown allows longer). */
+  graceMs: number | (() => number)
   /** Aborting it stops the process (reason "cancel"). */
   signal: AbortSignal
   /** Every output chunk, synchronously, in arrival order. */
@@ -28,7 +28,7 @@ export async function supervise (child: LaunchedProcess, opts: SuperviseOptions)
     if (stoppedBy !== null) return
     stoppedBy = reason
     child.killGroup('SIGTERM')
-    graceTimer = setTimeout(() => child.killGroup('SIGKILL'), opts.graceMs)
+    graceTimer = setTimeout(() => child.killGroup('SIGKILL'), typeof opts.graceMs === 'function' ? opts.graceMs() : opts.graceMs)
   }
   // Node timers run on the monotonic clock, so a wall-clock jump neither fires nor delays this.
   const timeoutTimer = setTimeout(() => stop('timeout'), Math.min(opts.timeoutMs, MAX_TIMER_MS))

@@ -21,8 +21,14 @@ export class EventLog {
   #closed = false
   #waiters = new Set<() => void>()
 
-  constructor (limits: EventLogLimits) {
+  constructor (limits: EventLogLimits, nextSeq = 1) {
     this.#limits = limits
+    this.#nextSeq = nextSeq
+  }
+
+  /** Seq of the oldest retained event (lastSeq + 1 when empty). */
+  get oldestSeq (): number {
+    return this.#events[this.#head]?.event.seq ?? this.#nextSeq
   }
 
   /** Seq of the newest event, 0 when empty. */

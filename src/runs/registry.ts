@@ -1,19 +1,52 @@
-// Every run of this gateway instance: admission (concurrency and queue limits), idempotency,
-// execution through an injected executor, cancellation, and bounded retention of finished runs.
+// Every run of this gateway: admission (concurrency and queue limits), exactly-once acceptance through
+// the store, execution through an injected executor, cancellation, crash recovery and shutdown.
+// The order of writes is the point of this file:
+//   accept   store row + idempotency keys + `accepted` audit line, one transaction, durable
+//   start    `running` committed durably, then spawn, then the process recorded and `started` audited
+//   finish   `finished` audited, then the result published, then the final state stored
+// A fault on the way in refuses the run (503); a fault on the way out is retried until it clears,
+// and the run stays in memory, readable, meanwhile.
 import type { AgentEvent, AgentOutcome } from '../runner/agent-event.ts'
-import type { Run, RunStatus } from '../schemas/run.ts'
-import { IdempotencyIndex } from './idempotency-index.ts'
+import type { Run, RunEvent, RunStatus } from '../schemas/run.ts'
+import type { ProcessRecord, RunStore, StoredRun } from '../store/run-store.ts'
+import { StoreUnavailableError } from '../store/run-store.ts'
+import type { EventLogLimits } from './event-log.ts'
 import { newRunId, newRunToken } from './ids.ts'
 import { RunState, type RunRequest } from './run-state.ts'
+import { SeqWindow } from './seq-window.ts'
+import type { RunEventSource } from '../sse/sse-stream.ts'
 
-export interface Executor {
-  (run: RunState, ctx: { signal: AbortSignal, onEvent: (e: AgentEvent) => void, onSpawn: (pid: number) => void }): Promise<AgentOutcome>
+export interface ExecutorContext {
+  signal: AbortSignal
+  onEvent: (e: AgentEvent) => void
+  onSpawn: (pid: number) => void
+  /** Milliseconds between SIGTERM and SIGKILL if the run is stopped now; null: the agent's own setting. */
+  graceMs: () => number | null
 }
 
+export interface Executor {
+  (run: RunState, ctx: ExecutorContext): Promise<AgentOutcome>
+}
+
+/** Finds and stops what an agent left behind; absent where processes cannot be inspected. */
+export interface ProcessControl {
+  identify (runId: string, pid: number): ProcessRecord | null
+  kill (runId: string, record: ProcessRecord | null, signal: NodeJS.Signals): number
+}
+
+export type RecoveryReason = 'crash' | 'not started'
+
 export interface RegistryHooks {
+  /** Runs right after the run is committed: if it throws, the run is deleted again and not accepted. */
   onAccepted?: (run: RunState) => void
   onStarted?: (run: RunState, pid: number) => void
+  /** If it throws, it is called again later until it succeeds. */
   onFinished?: (run: RunState) => void
+  /** Before recovery, with every run it will interrupt (e.g. to complete their audit trail). */
+  onRecovering?: (runs: readonly StoredRun[]) => void
+  onRecovered?: (run: Run, reason: RecoveryReason, killed: number) => void
+  /** Something could not be recorded and will be retried. */
+  onDeferred?: (what: string, error: unknown) => void
 }
 
 export interface RegistryOptions {
@@ -21,149 +54,291 @@ export interface RegistryOptions {
   queue: number
   demo: boolean
   execute: Executor
+  store: RunStore
   now?: () => number
   hooks?: RegistryHooks
-  /** Finished runs kept in memory for GET /v1/runs/{id}. */
-  retainFinished?: number
-  /** Bounds of each run's event log. */
-  eventLog?: { maxEvents: number, maxBytes: number }
-  /**
-   * Bytes of event logs kept for all finished runs together. Past it, the oldest finished runs keep
-   * only their result (a late reader gets `reset` and the result), so many large runs cannot add up.
-   */
-  finishedLogBytes?: number
+  processes?: ProcessControl
+  /** Each active run's events kept in memory. */
+  ring?: EventLogLimits
+  /** Each run's events kept in the store. */
+  stored?: EventLogLimits
+  /** Idempotency keys are kept this long. */
+  keyTtlMs?: number
+  /** SIGTERM → SIGKILL for agents stopped by a shutdown. */
+  shutdownGraceMs?: number
+  /** Between attempts to record what a fault kept from being recorded. */
+  retryMs?: number
 }
 
 export type AcceptResult =
   | { kind: 'accepted', run: RunState, token: string }
   | { kind: 'replayed', run: RunState }
   | { kind: 'overloaded', reason: string }
+  | { kind: 'unavailable', reason: string }
+
+const DAY_MS = 24 * 3600 * 1000
+const FLUSH_MS = 25
 
 export class RunRegistry {
-  readonly #opts: Required<Omit<RegistryOptions, 'hooks'>> & { hooks: RegistryHooks }
-  readonly #runs = new Map<string, RunState>()
+  readonly #opts: Required<Omit<RegistryOptions, 'hooks' | 'processes'>> & Pick<RegistryOptions, 'processes'> & { hooks: RegistryHooks }
+  /** Runs this process is responsible for: queued, running, or final but not yet fully recorded. */
+  readonly #live = new Map<string, RunState>()
+  readonly #windows = new Map<string, SeqWindow>()
   readonly #waiting: RunState[] = []
-  readonly #finishedOrder: string[] = []
-  /** Finished runs whose logs still hold more than their result, oldest first, and their total size. */
-  readonly #fullLogs: RunState[] = []
-  #fullLogBytes = 0
-  readonly #idempotency: IdempotencyIndex
+  readonly #pendingEvents = new Map<string, RunEvent[]>()
+  /** Final runs whose audit record or stored state still has to be written. */
+  readonly #unrecorded = new Map<string, { audited: boolean }>()
+  /** Runs refused after their row may have been committed: deleted (again) until that succeeds. */
+  readonly #orphans = new Set<string>()
   #running = 0
+  #reserved = 0
   #draining = false
+  #forced = false
+  #flushTimer: NodeJS.Timeout | undefined
+  #retryTimer: NodeJS.Timeout | undefined
 
   constructor (opts: RegistryOptions) {
     this.#opts = {
       now: Date.now,
-      retainFinished: 10_000,
-      eventLog: { maxEvents: 20_000, maxBytes: 8 * 1024 * 1024 },
-      finishedLogBytes: 64 * 1024 * 1024,
+      ring: { maxEvents: 4096, maxBytes: 1024 * 1024 },
+      stored: { maxEvents: 50_000, maxBytes: 16 * 1024 * 1024 },
+      keyTtlMs: 7 * DAY_MS,
+      shutdownGraceMs: 10_000,
+      retryMs: 1000,
       hooks: {},
       ...opts
     }
-    this.#idempotency = new IdempotencyIndex({ ttlMs: 7 * 24 * 3600 * 1000, maxKeys: 1_000_000, now: this.#opts.now })
   }
 
+  get store (): RunStore { return this.#opts.store }
   get running (): number { return this.#running }
   get queued (): number { return this.#waiting.length }
   get draining (): boolean { return this.#draining }
 
   /** The run an idempotency key already created, if any. */
-  findReplay (keys: readonly string[]): RunState | null {
-    const id = this.#idempotency.find(keys)
-    return id === null ? null : this.#runs.get(id) ?? null
+  async findReplay (keys: readonly string[]): Promise<RunState | null> {
+    if (keys.length === 0) return null
+    const stored = await this.#opts.store.findByKeys(keys, this.#opts.now())
+    return stored === null ? null : this.#view(stored)
   }
 
   /**
-   * Admits a run, or says why not. Synchronous on purpose: the replay check and the insert happen
-   * in one step, so two concurrent deliveries of the same request can never both start a run.
+   * Admits a run, or says why not. The store settles duplicates: two concurrent deliveries of the same
+   * request can never both create a run, and the loser is answered with the winner's run.
    */
-  accept (request: RunRequest, idempotencyKeys: readonly string[]): AcceptResult {
-    const existing = this.findReplay(idempotencyKeys)
-    if (existing !== null) return { kind: 'replayed', run: existing }
+  async accept (request: RunRequest, idempotencyKeys: readonly string[]): Promise<AcceptResult> {
     if (this.#draining) return { kind: 'overloaded', reason: 'shutting down' }
-    const slotFree = this.#running < this.#opts.concurrency
-    if (!slotFree && this.#waiting.length >= this.#opts.queue) {
-      return { kind: 'overloaded', reason: `${this.#running} runs running and ${this.#waiting.length} queued` }
+    const slotFree = this.#running + this.#reserved < this.#opts.concurrency
+    if (!slotFree && this.#waiting.length + this.#reserved >= this.#opts.queue) {
+      const replay = await this.#replayOrNull(idempotencyKeys)
+      return replay ?? { kind: 'overloaded', reason: `${this.#running} runs running and ${this.#waiting.length} queued` }
     }
     const now = this.#opts.now()
     const token = newRunToken()
-    const run = new RunState(newRunId(now), request, token, new Date(now), this.#opts.demo, this.#opts.eventLog)
-    this.#runs.set(run.id, run)
-    this.#idempotency.remember(idempotencyKeys, run.id)
-    this.#opts.hooks.onAccepted?.(run)
+    const id = newRunId(now)
+    const run = RunState.create(id, request, token, new Date(now), this.#opts.demo, this.#opts.ring, (e) => this.#persistLater(id, e))
+    this.#reserved++
+    try {
+      const result = await this.#opts.store.createRun({
+        run: run.snapshot(),
+        request,
+        tokenHash: run.tokenHash,
+        keys: idempotencyKeys,
+        now,
+        keysExpireAt: now + this.#opts.keyTtlMs
+      }, () => this.#opts.hooks.onAccepted?.(run))
+      if (!result.created) {
+        this.#pendingEvents.delete(run.id)
+        return { kind: 'replayed', run: this.#view(result.existing) }
+      }
+    } catch (error) {
+      this.#pendingEvents.delete(run.id)
+      // The store undoes a run whose audit record failed; if even that failed, keep trying, so no
+      // run exists without its `accepted` line.
+      if (!(error instanceof StoreUnavailableError)) this.#orphans.add(run.id)
+      this.#scheduleRetry()
+      return { kind: 'unavailable', reason: describe(error) }
+    } finally {
+      this.#reserved--
+    }
+    if (this.#draining) {
+      // Shutdown began while the store was writing: the run is recorded, so it ends recorded too.
+      this.#live.set(run.id, run)
+      this.#finish(run, { status: 'interrupted', error: 'not started: the gateway is shutting down' })
+      return { kind: 'accepted', run, token }
+    }
+    this.#live.set(run.id, run)
     this.#waiting.push(run)
     this.#pump()
     return { kind: 'accepted', run, token }
   }
 
-  get (id: string): RunState | null {
-    return this.#runs.get(id) ?? null
+  /** A run by id: the live one if this process runs it, else as stored. */
+  async get (id: string): Promise<RunState | null> {
+    const live = this.#live.get(id)
+    if (live !== undefined) return live
+    const stored = await this.#opts.store.getRun(id)
+    return stored === null ? null : this.#view(stored)
   }
 
-  /**
-   * Newest first, in the order runs were accepted: ids sort by time only to the millisecond (and
-   * follow the wall clock), so several runs accepted in one millisecond would come out shuffled.
-   * `before` is a run id; if that run is no longer kept, ids are compared instead.
-   */
-  list (filter: { caller?: string, status?: RunStatus, user?: string | null, limit: number, before?: string }): Run[] {
-    const out: Run[] = []
-    const all = [...this.#runs.values()]
-    const { before } = filter
-    const at = before === undefined ? all.length : all.findIndex((r) => r.id === before)
-    const older = at !== -1 ? all.slice(0, at) : all.filter((r) => r.id < (before as string))
-    for (let i = older.length - 1; i >= 0; i--) {
-      const run = older[i] as RunState
-      if (filter.caller !== undefined && run.request.caller !== filter.caller) continue
-      if (filter.status !== undefined && run.status !== filter.status) continue
-      if (filter.user !== undefined && run.request.user !== filter.user) continue
-      out.push(run.snapshot())
-      if (out.length >= filter.limit) break
-    }
-    return out
+  /** Newest first, in acceptance order, with the live state of runs this process runs. */
+  async list (filter: { caller?: string, status?: RunStatus, limit: number, before?: string }): Promise<Run[]> {
+    const runs = await this.#opts.store.listRuns(filter)
+    return runs.map((r) => this.#live.get(r.id)?.snapshot() ?? r)
   }
 
   /** Active (queued or running) runs of one caller, optionally of one user. */
   active (caller: string, user?: string | null): RunState[] {
-    return [...this.#runs.values()].filter((r) => !r.isFinal && r.request.caller === caller &&
+    return [...this.#live.values()].filter((r) => !r.isFinal && r.request.caller === caller &&
       (user === undefined || r.request.user === user))
   }
 
-  /** Cancels a queued or running run. Returns false when it had already finished. */
+  /** Cancels a queued or running run. Returns false when it is not active here. */
   cancel (id: string, reason = 'cancelled by request'): boolean {
-    const run = this.#runs.get(id)
+    const run = this.#live.get(id)
     if (run === undefined || run.isFinal) return false
     const queuedAt = this.#waiting.indexOf(run)
+    run.controller.abort(reason)
     if (queuedAt !== -1) {
       this.#waiting.splice(queuedAt, 1)
-      run.controller.abort(reason)
       this.#finish(run, { status: 'cancelled', error: reason })
-      return true
     }
-    run.controller.abort(reason)
     return true
   }
 
-  /** Resolves when the run is final or `ms` has passed. */
+  /** Resolves when the run is final and recorded, or `ms` has passed. */
   async waitFinished (run: RunState, ms: number): Promise<void> {
-    if (run.isFinal || ms <= 0) return
+    if (ms <= 0) return
     let timer: NodeJS.Timeout | undefined
     await Promise.race([run.finished, new Promise<void>((resolve) => { timer = setTimeout(resolve, ms) })])
     clearTimeout(timer)
   }
 
   /**
-   * Stops admitting, cancels what is queued, stops what runs (the executor sends SIGTERM then SIGKILL)
-   * and marks them interrupted. Resolves when every run is final.
+   * Events after `seq` for a reader: from memory while the run is live and the reader is within the
+   * ring, else from the store (which keeps more, and everything of runs no longer in memory).
    */
-  async drain (reason = 'gateway shutting down'): Promise<void> {
+  async eventsAfter (run: RunState, seq: number, limit = 256): Promise<{ events: RunEvent[], reset: boolean }> {
+    const live = this.#live.get(run.id) === run
+    if (live) {
+      const page = run.log.since(seq, limit)
+      if (!page.reset || seq > run.log.lastSeq) return page
+      await this.#flush(run.id)
+    }
+    try {
+      const page = await this.#opts.store.readEvents(run.id, seq, limit)
+      if (page.events.length > 0 || !live) return page
+    } catch (error) {
+      if (!live) throw error
+    }
+    return run.log.since(seq, limit)
+  }
+
+  /** The run's events for a stream: live while this process runs it, else from the store. */
+  eventSource (run: RunState): RunEventSource {
+    if (this.#live.get(run.id) === run) {
+      return {
+        read: (seq) => this.eventsAfter(run, seq),
+        waitAfter: (seq, signal) => run.log.waitAfter(seq, signal),
+        lastSeq: () => run.log.lastSeq,
+        closed: () => run.log.closed,
+        snapshot: () => run.snapshot()
+      }
+    }
+    let last = 0
+    return {
+      read: async (seq) => {
+        const page = await this.#opts.store.readEvents(run.id, seq, 256)
+        last = Math.max(last, page.events.at(-1)?.seq ?? 0)
+        return page
+      },
+      // A run in the store but not in memory here is final; if another process runs it, poll.
+      waitAfter: async (_seq, signal) => { if (!run.isFinal) await sleep(500, signal) },
+      lastSeq: () => last,
+      closed: () => run.isFinal,
+      snapshot: () => run.snapshot()
+    }
+  }
+
+  /**
+   * After a crash: every run the store still has as queued or running is stopped (whatever of its
+   * agent survived is killed) and marked interrupted, with its result event and audit record.
+   * Nothing is started again: agent runs are not idempotent.
+   */
+  async recover (): Promise<Run[]> {
+    const recovered: Run[] = []
+    const unfinished = (await this.#opts.store.unfinishedRuns()).filter((r) => !this.#live.has(r.run.id))
+    if (unfinished.length > 0) this.#opts.hooks.onRecovering?.(unfinished)
+    for (const stored of unfinished) {
+      const reason: RecoveryReason = stored.run.status === 'running' ? 'crash' : 'not started'
+      const killed = this.#opts.processes?.kill(stored.run.id, stored.process, 'SIGKILL') ?? 0
+      const now = this.#opts.now()
+      const run: Run = {
+        ...stored.run,
+        status: 'interrupted',
+        finished_at: new Date(now).toISOString(),
+        duration_ms: stored.run.started_at === null ? null : Math.max(0, now - Date.parse(stored.run.started_at)),
+        error: reason === 'crash'
+          ? 'interrupted: the gateway crashed or was killed while the run was running'
+          : 'not started: the gateway crashed or was killed before the run started'
+      }
+      this.#opts.hooks.onRecovered?.(run, reason, killed)
+      const last = await this.#opts.store.lastSeq(run.id)
+      await this.#opts.store.appendEvents(run.id, [{ seq: last + 1, event: 'result', data: run }], 0)
+      await this.#opts.store.updateRun(run, { durable: true })
+      recovered.push(run)
+    }
+    return recovered
+  }
+
+  /**
+   * Stops admitting, ends what is queued, stops what runs (SIGTERM, then SIGKILL after the shutdown
+   * grace) and marks them interrupted. Resolves when every run is final and recorded as far as the
+   * store and audit log allow.
+   */
+  async drain (reason = 'gateway shutdown'): Promise<void> {
     this.#draining = true
     for (const run of this.#waiting.splice(0)) {
       run.controller.abort(reason)
-      this.#finish(run, { status: 'interrupted', error: `${reason} before the run started` })
+      this.#finish(run, { status: 'interrupted', error: `not started: ${reason}` })
     }
-    const active = [...this.#runs.values()].filter((r) => !r.isFinal)
-    for (const run of active) run.controller.abort(reason)
+    const active = [...this.#live.values()]
+    for (const run of active) if (!run.isFinal) run.controller.abort(reason)
     await Promise.all(active.map((r) => r.finished))
+    await this.#retry()
+    this.#stopTimers()
+  }
+
+  /**
+   * A second signal: no waiting. Every agent's processes get SIGKILL now, and every active run is
+   * recorded interrupted as far as a synchronous store allows (the SQLite store writes before its
+   * promise is even returned); what is not recorded here is recovered at the next start.
+   */
+  forceStop (reason = 'gateway shutdown (forced)'): void {
+    this.#draining = true
+    this.#forced = true
+    for (const run of this.#live.values()) {
+      if (run.isFinal) continue
+      this.#opts.processes?.kill(run.id, null, 'SIGKILL')
+      run.controller.abort(reason)
+      run.finish({ status: 'interrupted', error: `interrupted: ${reason}` }, new Date(this.#opts.now()))
+      this.#unrecorded.set(run.id, { audited: false })
+      this.#audit(run)
+      run.publishResult()
+      // Not awaited: the process exits right after this returns. A synchronous store has written
+      // by the time each call returns its promise; anything else is recovered at the next start.
+      const pending = this.#pendingEvents.get(run.id) ?? []
+      this.#pendingEvents.delete(run.id)
+      const { store } = this.#opts
+      store.appendEvents(run.id, pending, this.#windows.get(run.id)?.oldest ?? 1).catch(() => {})
+      store.updateRun(run.snapshot(), { durable: true }).catch(() => {})
+    }
+    this.#stopTimers()
+  }
+
+  /** Runs counted by status, from the store. */
+  async counts (): Promise<Partial<Record<RunStatus, number>>> {
+    return this.#opts.store.countByStatus()
   }
 
   #pump (): void {
@@ -175,13 +350,28 @@ export class RunRegistry {
 
   async #execute (run: RunState): Promise<void> {
     this.#running++
-    run.markRunning(new Date(this.#opts.now()))
-    const onSpawn = (pid: number): void => { this.#opts.hooks.onStarted?.(run, pid) }
     let outcome: AgentOutcome | { status: 'interrupted', error: string }
     try {
-      outcome = await this.#opts.execute(run, { signal: run.controller.signal, onEvent: (e) => run.record(e), onSpawn })
+      run.markRunning(new Date(this.#opts.now()))
+      await this.#flush(run.id)
+      // Committed before the spawn: a crash from here on finds the run and looks for its processes.
+      await this.#opts.store.updateRun(run.snapshot(), { durable: true })
+    } catch (error) {
+      this.#running--
+      this.#finish(run, { status: 'interrupted', error: `not started: ${describe(error)}` })
+      this.#pump()
+      return
+    }
+    try {
+      if (run.controller.signal.aborted) throw new Error(String(run.controller.signal.reason))
+      outcome = await this.#opts.execute(run, {
+        signal: run.controller.signal,
+        onEvent: (e) => run.record(e),
+        onSpawn: (pid) => this.#spawned(run, pid),
+        graceMs: () => this.#draining ? this.#opts.shutdownGraceMs : null
+      })
       if (this.#draining && outcome.status === 'cancelled') {
-        outcome = { ...outcome, status: 'interrupted', error: String(run.controller.signal.reason) }
+        outcome = { ...outcome, status: 'interrupted', error: `interrupted: ${String(run.controller.signal.reason)}` }
       }
     } catch (err) {
       // The executor promises never to throw; if it does anyway the run still gets its one result.
@@ -192,22 +382,170 @@ export class RunRegistry {
     this.#pump()
   }
 
-  #finish (run: RunState, outcome: Parameters<RunState['finish']>[0]): void {
-    run.finish(outcome, new Date(this.#opts.now()))
-    this.#opts.hooks.onFinished?.(run)
-    this.#finishedOrder.push(run.id)
-    this.#fullLogs.push(run)
-    this.#fullLogBytes += run.log.bytes
-    while (this.#finishedOrder.length > this.#opts.retainFinished) {
-      const gone = this.#finishedOrder.shift() as string
-      this.#runs.delete(gone)
-      if (this.#fullLogs[0]?.id === gone) this.#fullLogBytes -= (this.#fullLogs.shift() as RunState).log.bytes
+  #spawned (run: RunState, pid: number): void {
+    const record = this.#opts.processes?.identify(run.id, pid) ?? null
+    if (record !== null) {
+      this.#opts.store.setProcess(run.id, record).catch((error: unknown) => this.#opts.hooks.onDeferred?.(`process of ${run.id}`, error))
     }
-    // The newest finished run keeps its whole log (bounded on its own); older ones give way.
-    while (this.#fullLogBytes > this.#opts.finishedLogBytes && this.#fullLogs.length > 1) {
-      const oldest = this.#fullLogs.shift() as RunState
-      this.#fullLogBytes -= oldest.log.bytes
-      oldest.log.shrink(0)
+    try {
+      this.#opts.hooks.onStarted?.(run, pid)
+    } catch (error) {
+      // No audit line, no run: fail closed.
+      run.controller.abort(`audit log unavailable: ${describe(error)}`)
     }
   }
+
+  #finish (run: RunState, outcome: Parameters<RunState['finish']>[0]): void {
+    if (run.isFinal) return
+    run.finish(outcome, new Date(this.#opts.now()))
+    this.#unrecorded.set(run.id, { audited: false })
+    this.#audit(run)
+    run.publishResult()
+    void this.#record(run)
+  }
+
+  #audit (run: RunState): void {
+    const state = this.#unrecorded.get(run.id)
+    if (state === undefined || state.audited) return
+    try {
+      this.#opts.hooks.onFinished?.(run)
+      state.audited = true
+    } catch (error) {
+      this.#opts.hooks.onDeferred?.(`audit record of ${run.id}`, error)
+      this.#scheduleRetry()
+    }
+  }
+
+  /** Writes the final state; on success (and once audited) the run leaves memory. */
+  async #record (run: RunState): Promise<void> {
+    try {
+      await this.#flush(run.id)
+      await this.#opts.store.updateRun(run.snapshot(), { durable: true })
+    } catch (error) {
+      this.#opts.hooks.onDeferred?.(`final state of ${run.id}`, error)
+      this.#scheduleRetry()
+      return
+    }
+    if (this.#unrecorded.get(run.id)?.audited !== true) return
+    this.#unrecorded.delete(run.id)
+    this.#live.delete(run.id)
+    this.#windows.delete(run.id)
+    run.settle()
+  }
+
+  async #retry (): Promise<void> {
+    for (const id of [...this.#orphans]) {
+      try {
+        await this.#opts.store.deleteRun(id)
+        this.#orphans.delete(id)
+      } catch {
+        this.#scheduleRetry()
+      }
+    }
+    await this.#flushAll()
+    for (const id of [...this.#unrecorded.keys()]) {
+      const run = this.#live.get(id)
+      if (run === undefined) continue
+      this.#audit(run)
+      await this.#record(run)
+    }
+    // A run that cannot be recorded at shutdown still ends: the next start recovers it from the store.
+    if (this.#draining) for (const id of this.#unrecorded.keys()) this.#live.get(id)?.settle()
+  }
+
+  #scheduleRetry (): void {
+    if (this.#retryTimer !== undefined || this.#forced) return
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined
+      void this.#retry()
+    }, this.#opts.retryMs)
+  }
+
+  /** Events go to the store in small batches: one transaction per batch, not per line of output. */
+  #persistLater (id: string, event: RunEvent): void {
+    let window = this.#windows.get(id)
+    if (window === undefined) {
+      window = new SeqWindow(this.#opts.stored)
+      this.#windows.set(id, window)
+    }
+    window.push(event.seq, JSON.stringify(event.data).length + 32)
+    const pending = this.#pendingEvents.get(id) ?? []
+    pending.push(event)
+    // What the store would drop anyway need not wait in memory for it.
+    const keep = pending.findIndex((e) => e.seq >= window.oldest)
+    if (keep > 0) pending.splice(0, keep)
+    this.#pendingEvents.set(id, pending)
+    this.#flushTimer ??= setTimeout(() => {
+      this.#flushTimer = undefined
+      void this.#flushAll()
+    }, FLUSH_MS)
+  }
+
+  async #flushAll (): Promise<void> {
+    for (const id of [...this.#pendingEvents.keys()]) {
+      await this.#flush(id).catch((error: unknown) => {
+        this.#opts.hooks.onDeferred?.(`events of ${id}`, error)
+        this.#scheduleRetry()
+      })
+    }
+  }
+
+  async #flush (id: string): Promise<void> {
+    const pending = this.#pendingEvents.get(id)
+    if (pending === undefined || pending.length === 0) return
+    this.#pendingEvents.delete(id)
+    const keepFrom = this.#windows.get(id)?.oldest ?? 1
+    try {
+      await this.#opts.store.appendEvents(id, pending, keepFrom)
+    } catch (error) {
+      // Put back in front of anything appended meanwhile, so the order holds for the next attempt.
+      this.#pendingEvents.set(id, [...pending, ...(this.#pendingEvents.get(id) ?? [])])
+      throw error
+    }
+  }
+
+  async #replayOrNull (keys: readonly string[]): Promise<AcceptResult | null> {
+    try {
+      const run = await this.findReplay(keys)
+      return run === null ? null : { kind: 'replayed', run }
+    } catch (error) {
+      return { kind: 'unavailable', reason: describe(error) }
+    }
+  }
+
+  /** A stored run as a RunState: final runs are read-only views; their events come from the store. */
+  #view (stored: StoredRun): RunState {
+    const live = this.#live.get(stored.run.id)
+    if (live !== undefined) return live
+    return new RunState({
+      run: stored.run,
+      request: stored.request,
+      tokenHash: Buffer.from(stored.tokenHash, 'hex'),
+      limits: { maxEvents: 1, maxBytes: 0 }
+    })
+  }
+
+  #stopTimers (): void {
+    clearTimeout(this.#flushTimer)
+    clearTimeout(this.#retryTimer)
+    this.#flushTimer = undefined
+    this.#retryTimer = undefined
+  }
+}
+
+async function sleep (ms: number, signal: AbortSignal): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(done, ms)
+    function done (): void {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    signal.addEventListener('abort', done, { once: true })
+  })
+}
+
+function describe (error: unknown): string {
+  if (error instanceof StoreUnavailableError) return error.message
+  return error instanceof Error ? error.message : String(error)
 }

@@ -1,7 +1,7 @@
 // One run as the registry holds it: the public run object, its event log, its token hash and the
 // controller that cancels it. The run belongs to the registry, never to the HTTP request that made it.
 import { timingSafeEqual } from 'node:crypto'
-import type { Run, RunStatus } from '../schemas/run.ts'
+import type { Run, RunEvent, RunStatus } from '../schemas/run.ts'
 import { FINAL_STATUSES } from '../schemas/run.ts'
 import type { AgentEvent, AgentOutcome } from '../runner/agent-event.ts'
 import { EventLog, type EventLogLimits } from './event-log.ts'
@@ -17,6 +17,17 @@ export interface RunRequest {
   tools: { allow: string[], deny: string[] }
 }
 
+export interface RunStateInit {
+  run: Run
+  request: RunRequest
+  tokenHash: Buffer
+  limits: EventLogLimits
+  /** Seq the first new event gets (1 for a new run). */
+  nextSeq?: number
+  /** Called with every event as it is appended, in order (the registry persists them). */
+  onAppend?: (event: RunEvent) => void
+}
+
 export class RunState {
   readonly request: RunRequest
   readonly log: EventLog
@@ -24,15 +35,13 @@ export class RunState {
   readonly #tokenHash: Buffer
   #run: Run
   #settle!: () => void
-  /** Resolves when the run reaches a final status. */
+  #settled = false
+  /** Resolves when the run is final and its final state has been recorded (audit and store). */
   readonly finished: Promise<void>
 
-  constructor (id: string, request: RunRequest, token: string, now: Date, demo: boolean, limits: EventLogLimits) {
-    this.request = request
-    this.log = new EventLog(limits)
-    this.#tokenHash = hashToken(token)
-    this.finished = new Promise((resolve) => { this.#settle = resolve })
-    this.#run = {
+  /** A new run, `queued`, whose first event is the run object. */
+  static create (id: string, request: RunRequest, token: string, now: Date, demo: boolean, limits: EventLogLimits, onAppend?: (e: RunEvent) => void): RunState {
+    const run: Run = {
       id,
       caller: request.caller,
       user: request.user,
@@ -57,7 +66,21 @@ export class RunState {
         cancel: `/v1/runs/${id}/cancel`
       }
     }
-    this.log.append({ event: 'run', data: this.snapshot() })
+    const state = new RunState({ run, request, tokenHash: hashToken(token), limits, ...(onAppend !== undefined ? { onAppend } : {}) })
+    state.#append({ event: 'run', data: state.snapshot() })
+    return state
+  }
+
+  readonly #onAppend: ((e: RunEvent) => void) | undefined
+
+  constructor (init: RunStateInit) {
+    this.request = init.request
+    this.log = new EventLog(init.limits, init.nextSeq ?? 1)
+    this.#tokenHash = init.tokenHash
+    this.#onAppend = init.onAppend
+    this.finished = new Promise((resolve) => { this.#settle = resolve })
+    this.#run = structuredClone(init.run)
+    if (this.isFinal) this.settle()
   }
 
   get id (): string { return this.#run.id }
@@ -73,19 +96,26 @@ export class RunState {
     return timingSafeEqual(hashToken(candidate), this.#tokenHash)
   }
 
+  get tokenHash (): string {
+    return this.#tokenHash.toString('hex')
+  }
+
   markRunning (now: Date): void {
     this.#run.status = 'running'
     this.#run.started_at = now.toISOString()
-    this.log.append({ event: 'run', data: this.snapshot() })
+    this.#append({ event: 'run', data: this.snapshot() })
   }
 
   record (e: AgentEvent): void {
     if (this.isFinal) return
     if (e.type === 'session') this.#run.session = e.data.session
-    this.log.append({ event: e.type, data: e.data } as Parameters<EventLog['append']>[0])
+    this.#append({ event: e.type, data: e.data } as Parameters<EventLog['append']>[0])
   }
 
-  /** Moves the run to its final status and appends the one `result` event. Idempotent. */
+  /**
+   * Moves the run to its final status and appends the one `result` event. Idempotent. `finished`
+   * resolves only at `settle()`, once the registry has recorded the outcome.
+   */
   finish (outcome: Pick<AgentOutcome, 'status'> & Partial<AgentOutcome> | { status: 'interrupted' | 'cancelled', error: string }, now: Date): void {
     if (this.isFinal) return
     const run = this.#run
@@ -99,7 +129,21 @@ export class RunState {
     if ('session' in outcome && outcome.session) run.session = outcome.session
     if ('cost_usd' in outcome && outcome.cost_usd !== undefined) run.cost_usd = outcome.cost_usd
     if ('turns' in outcome && outcome.turns !== undefined) run.turns = outcome.turns
-    this.log.append({ event: 'result', data: this.snapshot() })
+  }
+
+  /** Appends the `result` event of a final run (after its outcome was audited). */
+  publishResult (): void {
+    if (this.isFinal && !this.log.closed) this.#append({ event: 'result', data: this.snapshot() })
+  }
+
+  settle (): void {
+    if (this.#settled) return
+    this.#settled = true
     this.#settle()
+  }
+
+  #append (entry: Parameters<EventLog['append']>[0]): void {
+    const event = this.log.append(entry)
+    this.#onAppend?.(event)
   }
 }

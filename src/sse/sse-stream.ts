@@ -5,8 +5,19 @@
 // cursor into the run's bounded event log, so a slow client never makes the gateway buffer for it.
 import type { ServerResponse } from 'node:http'
 import { once } from 'node:events'
-import type { RunEvent } from '../schemas/run.ts'
-import type { RunState } from '../runs/run-state.ts'
+import type { Run, RunEvent } from '../schemas/run.ts'
+
+/** A run's events as a stream reads them: from memory, from the store, or both. */
+export interface RunEventSource {
+  /** Events after `seq`; `reset` when some of them are no longer kept (`events` then start at the oldest kept). */
+  read (afterSeq: number): Promise<{ events: RunEvent[], reset: boolean }>
+  /** Resolves when an event after `seq` may exist, or `signal` aborts. */
+  waitAfter (seq: number, signal: AbortSignal): Promise<void>
+  lastSeq (): number
+  /** True once no event will follow the ones that exist (the result has been published). */
+  closed (): boolean
+  snapshot (): Run
+}
 
 export interface SseOptions {
   /** Milliseconds between `: ping` comments while idle. */
@@ -37,7 +48,7 @@ export function sseHeaders (): Record<string, string> {
  * Writes events after `afterSeq` until the run's `result` has been sent or the client goes away.
  * `first` is sent before anything else (e.g. the run object with its token on creation).
  */
-export async function streamRun (res: ServerResponse, run: RunState, afterSeq: number, opts: SseOptions, prelude?: string): Promise<void> {
+export async function streamRun (res: ServerResponse, source: RunEventSource, afterSeq: number, opts: SseOptions, prelude?: string): Promise<void> {
   const gone = new AbortController()
   const onClose = (): void => gone.abort()
   // A client that half-closes sends nothing more and, if it also stopped reading, would hold the
@@ -68,12 +79,12 @@ export async function streamRun (res: ServerResponse, run: RunState, afterSeq: n
   try {
     if (prelude !== undefined && !(await write(prelude))) return
     for (;;) {
-      const { events, reset } = run.log.since(cursor)
+      const { events, reset } = await source.read(cursor)
       if (reset) {
         // Its id is the position the stream restarts from, so ids stay strictly increasing for a
         // stale cursor and a reconnect right after it asks for exactly the retained events.
-        const restartAt = (events[0]?.seq ?? run.log.lastSeq + 1) - 1
-        if (!(await write(formatEvent({ seq: restartAt, event: 'reset', data: run.snapshot() })))) return
+        const restartAt = (events[0]?.seq ?? source.lastSeq() + 1) - 1
+        if (!(await write(formatEvent({ seq: restartAt, event: 'reset', data: source.snapshot() })))) return
         cursor = restartAt
       }
       for (const e of events) {
@@ -82,12 +93,14 @@ export async function streamRun (res: ServerResponse, run: RunState, afterSeq: n
         if (e.event === 'result') return
       }
       if (events.length > 0) continue
+      // Nothing after the cursor and nothing to come: the reader already has the result.
+      if (source.closed()) return
       const idle = new AbortController()
       heartbeat = setTimeout(() => idle.abort(), opts.heartbeatMs)
-      await run.log.waitAfter(cursor, AbortSignal.any([gone.signal, idle.signal]))
+      await source.waitAfter(cursor, AbortSignal.any([gone.signal, idle.signal]))
       clearTimeout(heartbeat)
       if (gone.signal.aborted) return
-      if (idle.signal.aborted && run.log.lastSeq === cursor && !(await write(': ping\n\n'))) return
+      if (idle.signal.aborted && source.lastSeq() === cursor && !(await write(': ping\n\n'))) return
     }
   } finally {
     clearTimeout(heartbeat)

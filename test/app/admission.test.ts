@@ -13,7 +13,7 @@ describe('idempotency', () => {
     expect(again.headers['hookgate-replayed']).toBe('true')
     expect(again.json().id).toBe(first.json().id)
     expect(again.json().token).toBeUndefined()
-    expect(gw.app.gateway.registry.list({ limit: 10 })).toHaveLength(1)
+    expect(await gw.app.gateway.registry.list({ limit: 10 })).toHaveLength(1)
   })
 
   it('treats the same signed bytes as the same delivery, even sent as a concurrent pair', async () => {
@@ -25,7 +25,7 @@ describe('idempotency', () => {
     ])
     expect(a.json().id).toBe(b.json().id)
     expect([a.headers['hookgate-replayed'], b.headers['hookgate-replayed']].filter(Boolean)).toEqual(['true'])
-    expect(gw.app.gateway.registry.list({ limit: 10 })).toHaveLength(1)
+    expect(await gw.app.gateway.registry.list({ limit: 10 })).toHaveLength(1)
     expect(gw.audit().filter((e) => e.event === 'accepted')).toHaveLength(1)
   })
 
@@ -102,8 +102,8 @@ describe('concurrency and queue', () => {
     expect(gw.app.gateway.registry.queued).toBe(1)
     // Cancelling the running run lets the queued one start.
     gw.app.gateway.registry.cancel(a.json().id)
-    await gw.app.gateway.registry.get(a.json().id)!.finished
-    await expect.poll(() => gw.app.gateway.registry.get(b.json().id)!.status).toBe('running')
+    await (await gw.app.gateway.registry.get(a.json().id))!.finished
+    await expect.poll(async () => (await gw.app.gateway.registry.get(b.json().id))!.status).toBe('running')
   })
 })
 
@@ -115,7 +115,7 @@ describe('built-in commands', () => {
     expect(res.json().kind).toBe('help')
     expect(res.json().message).toContain('/run')
     expect(res.json().message).toContain('/git')
-    expect(gw.app.gateway.registry.list({ limit: 10 })).toHaveLength(0)
+    expect(await gw.app.gateway.registry.list({ limit: 10 })).toHaveLength(0)
   })
 
   it('/status lists the user\'s active runs and /cancel stops the latest', async () => {
@@ -128,8 +128,8 @@ describe('built-in commands', () => {
     expect(otherUser.json().message).toContain('No active run')
     const cancel = await gw.app.inject({ method: 'POST', url: '/v1/hooks/ci', ...gw.signed({ text: '/cancel', user: 'ana' }) })
     expect(cancel.json().kind).toBe('cancel')
-    await gw.app.gateway.registry.get(id)!.finished
-    expect(gw.app.gateway.registry.get(id)!.status).toBe('cancelled')
+    await (await gw.app.gateway.registry.get(id))!.finished
+    expect((await gw.app.gateway.registry.get(id))!.status).toBe('cancelled')
   })
 
   it('/deploy production needs /confirm CODE from the same user', async () => {
@@ -138,7 +138,7 @@ describe('built-in commands', () => {
     expect(ask.statusCode).toBe(200)
     expect(ask.json().kind).toBe('confirm_required')
     const code = ask.json().confirm.code as string
-    expect(gw.app.gateway.registry.list({ limit: 10 })).toHaveLength(0)
+    expect(await gw.app.gateway.registry.list({ limit: 10 })).toHaveLength(0)
     const wrongUser = await gw.app.inject({ method: 'POST', url: '/v1/hooks/ci', ...gw.signed({ text: `/confirm ${code}`, user: 'bob' }) })
     expect(wrongUser.statusCode).toBe(403)
     const ok = await gw.app.inject({ method: 'POST', url: '/v1/hooks/ci', ...gw.signed({ text: `/confirm ${code}`, user: 'ana' }) })

@@ -6,7 +6,7 @@ import { buildTestGateway, SECRET } from '../helpers/build-app.ts'
 const ENV_AGENT = resolve(import.meta.dirname, '../fixtures/env-agent.mjs')
 
 describe('the agent\'s environment', () => {
-  it('holds only PATH, HOME, LANG, TERM, NO_COLOR and the allowlisted names, never the gateway\'s secrets', async () => {
+  it('holds only PATH, HOME, LANG, TERM, NO_COLOR, the run marker and the allowlisted names, never the gateway\'s secrets', async () => {
     const gw = await buildTestGateway({
       agent: `{ profile: command, argv: [${process.execPath}, ${ENV_AGENT}, "{prompt}"], env: [ALLOWED_ONE], timeout: 10 }`,
       env: { HOME: '/home/agent', LANG: 'C.UTF-8', ALLOWED_ONE: 'yes', HOOKGATE_ADMIN_TOKEN: 'must-not-leak', AWS_SECRET_ACCESS_KEY: 'nope', CI_WEBHOOK_SECRET: SECRET }
@@ -15,8 +15,8 @@ describe('the agent\'s environment', () => {
     const res = await gw.app.inject({ method: 'POST', url: '/v1/hooks/ci', ...gw.signed({ text: 'print env' }) })
     expect(res.json().status).toBe('succeeded')
     const env = JSON.parse(res.json().output) as Record<string, string>
-    expect(Object.keys(env).sort()).toEqual(['ALLOWED_ONE', 'HOME', 'LANG', 'NO_COLOR', 'PATH', 'TERM'])
-    expect(env).toMatchObject({ TERM: 'dumb', NO_COLOR: '1', ALLOWED_ONE: 'yes', HOME: '/home/agent' })
+    expect(Object.keys(env).sort()).toEqual(['ALLOWED_ONE', 'HOME', 'HOOKGATE_RUN_ID', 'LANG', 'NO_COLOR', 'PATH', 'TERM'])
+    expect(env).toMatchObject({ TERM: 'dumb', NO_COLOR: '1', ALLOWED_ONE: 'yes', HOME: '/home/agent', HOOKGATE_RUN_ID: res.json().id })
     expect(res.body).not.toContain('must-not-leak')
   })
 })
@@ -38,7 +38,7 @@ describe('hostile input', () => {
         expect([400, 401, 413, 415]).toContain(res.statusCode)
       }
     ), { numRuns: 300 })
-    expect(gw.app.gateway.registry.list({ limit: 10 })).toHaveLength(0)
+    expect(await gw.app.gateway.registry.list({ limit: 10 })).toHaveLength(0)
   })
 
   it('answers a signed request with any content type the same way: verified bytes, then JSON', async () => {

@@ -54,7 +54,7 @@ describe('GET /v1/runs/{id}', () => {
   it('answers the run to its own token and to the admin token, without the token', async () => {
     const gw = await gateway()
     const { id, token } = await startRun(gw)
-    await gw.app.gateway.registry.waitFinished(gw.app.gateway.registry.get(id)!, 10_000)
+    await gw.app.gateway.registry.waitFinished((await gw.app.gateway.registry.get(id))!, 10_000)
     const own = await gw.app.inject({ url: `/v1/runs/${id}`, headers: bearer(token) })
     expect(own.statusCode).toBe(200)
     expect(own.json()).toMatchObject({ id, caller: 'ci', command: 'run', status: 'succeeded', exit_code: 0, links: { self: `/v1/runs/${id}` } })
@@ -113,7 +113,7 @@ describe('POST /v1/runs/{id}/cancel', () => {
     expect(res.json()).toMatchObject({ id })
     expect(res.json()).not.toHaveProperty('token')
 
-    const run = gw.app.gateway.registry.get(id)!
+    const run = (await gw.app.gateway.registry.get(id))!
     await gw.app.gateway.registry.waitFinished(run, 10_000)
     expect(groupAlive(pid)).toBe(false)
     const after = await gw.app.inject({ url: `/v1/runs/${id}`, headers: bearer(token) })
@@ -131,19 +131,19 @@ describe('POST /v1/runs/{id}/cancel', () => {
     const gw = await gateway({ env: { FAKE_CLAUDE_MODE: 'hang' }, limits: '{ concurrency: 1 }' })
     const running = await startRun(gw, 'first')
     const queued = await startRun(gw, 'second')
-    expect(gw.app.gateway.registry.get(queued.id)!.status).toBe('queued')
+    expect((await gw.app.gateway.registry.get(queued.id))!.status).toBe('queued')
 
     for (const headers of [{}, bearer(running.token), bearer('hgr_nope')]) {
       const res = await gw.app.inject({ method: 'POST', url: `/v1/runs/${queued.id}/cancel`, headers })
       expect(res.statusCode).toBe(401)
     }
-    expect(gw.app.gateway.registry.get(queued.id)!.status).toBe('queued')
+    expect((await gw.app.gateway.registry.get(queued.id))!.status).toBe('queued')
 
     const res = await gw.app.inject({ method: 'POST', url: `/v1/runs/${queued.id}/cancel`, headers: bearer(ADMIN) })
     expect(res.statusCode).toBe(202)
     expect(res.json()).toMatchObject({ id: queued.id, status: 'cancelled', started_at: null })
     expect(gw.audit().some((e) => e.event === 'started' && e.run === queued.id)).toBe(false)
-    expect(gw.app.gateway.registry.get(running.id)!.status).toBe('running')
+    expect((await gw.app.gateway.registry.get(running.id))!.status).toBe('running')
     const missing = await gw.app.inject({ method: 'POST', url: '/v1/runs/run_0000000000zzzzzzzzzzzzzz/cancel', headers: bearer(ADMIN) })
     expect(missing.statusCode).toBe(404)
   })

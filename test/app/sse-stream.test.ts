@@ -188,7 +188,7 @@ function follow (gw: TestGateway, url: string, init: { fetch?: FetchLike } = {})
         const raw = String(e.data)
         frames.push({ id: Number(e.lastEventId), event: name, data: JSON.parse(raw) as Record<string, unknown>, raw })
         const runId = (frames[0]?.data as { id?: string } | undefined)?.id
-        if (runId !== undefined && gw.app.gateway.registry.get(runId)?.isFinal === false) liveEvents++
+        if (runId !== undefined && gw.app.gateway.registry.active('ci').some((r) => r.id === runId)) liveEvents++
         if (name === 'result') {
           es.close()
           resolve({ frames, liveEvents })
@@ -304,7 +304,7 @@ describe('GET /v1/runs/{id}/events', () => {
     const url = `${base}/v1/runs/${id}/events`
     const auth = { authorization: `Bearer ${token}` }
     const reference = readStream(await fetch(url, { headers: auth }))
-    const run = gw.app.gateway.registry.get(id)!
+    const run = (await gw.app.gateway.registry.get(id))!
     const resumed: Array<Promise<{ n: number, frames: Frame[] }>> = []
     for (let i = 0; i < 6; i++) {
       // The run has about 16 events; every reconnect happens while it is still running.
@@ -345,13 +345,14 @@ describe('GET /v1/runs/{id}/events', () => {
   })
 
   it('answers a cursor older than what is retained with reset (the current run), then the retained events', async () => {
-    // 12 MB of text deltas exceed the default per-run log (8 MiB), so the oldest events are dropped.
+    // 12 MB of text deltas exceed the per-run log (4 MiB here), so the oldest events are dropped.
     const { gw, base } = await serve({
+      limits: '{ run_log_bytes: 4194304 }',
       env: { FAKE_CLAUDE_MODE: 'flood', FAKE_CLAUDE_FLOOD_BYTES: String(12_000_000) },
       agentExtra: 'max_output_bytes: 104857600'
     })
     const { id, token } = await startRun(gw, base, 'flood')
-    await gw.app.gateway.registry.waitFinished(gw.app.gateway.registry.get(id)!, 15_000)
+    await gw.app.gateway.registry.waitFinished((await gw.app.gateway.registry.get(id))!, 15_000)
     const final = await getRun(base, id, token)
     expect(final.status).toBe('succeeded')
 
@@ -374,7 +375,7 @@ describe('GET /v1/runs/{id}/events', () => {
   it('answers a cursor beyond the newest event with reset and a full replay instead of waiting forever', async () => {
     const { gw, base } = await serve()
     const { id, token } = await startRun(gw, base)
-    await gw.app.gateway.registry.waitFinished(gw.app.gateway.registry.get(id)!, 10_000)
+    await gw.app.gateway.registry.waitFinished((await gw.app.gateway.registry.get(id))!, 10_000)
     const abort = new AbortController()
     const res = await fetch(`${base}/v1/runs/${id}/events?token=${token}`, { headers: { 'last-event-id': '999999' }, signal: abort.signal })
     const timer = setTimeout(() => abort.abort(), 5000)
@@ -390,7 +391,7 @@ describe('GET /v1/runs/{id}/events', () => {
   it('sends `: ping` while the run is idle', async () => {
     const { gw, base } = await serve({ env: { FAKE_CLAUDE_MODE: 'hang' }, sse: { heartbeatMs: 100 } })
     const { id, token } = await startRun(gw, base)
-    const run = gw.app.gateway.registry.get(id)!
+    const run = (await gw.app.gateway.registry.get(id))!
     // The agent says its piece, then hangs without a word.
     await waitFor('the agent to go quiet', () => run.log.since(0, 100).events.filter((e) => e.event === 'text').length === 3)
     const started = Date.now()
@@ -415,7 +416,7 @@ describe('GET /v1/runs/{id}/events', () => {
     const followed = await readStream(await fetch(`${base}/v1/runs/${id}/events?token=${token}`, { signal: follower.signal }),
       { stop: (_f, got) => got.length >= 4, abort: follower })
     expect(followed.ended).toBe(false)
-    const run = gw.app.gateway.registry.get(id)!
+    const run = (await gw.app.gateway.registry.get(id))!
     expect(run.isFinal).toBe(false)
     await waitFor('the run to finish', async () => FINAL.includes((await getRun(base, id, token)).status as string))
     expect(await getRun(base, id, token)).toMatchObject({ status: 'succeeded', exit_code: 0 })

@@ -49,7 +49,7 @@ describe('POST /v1/hooks/{caller}', () => {
     const res = await gw.app.inject({ method: 'POST', url: '/v1/hooks/ci', payload, headers })
     expect(res.statusCode).toBe(401)
     expect(res.json()).toEqual({ statusCode: 401, code: 'HOOKGATE_UNAUTHORIZED', error: 'Unauthorized', message: 'Unauthorized' })
-    expect(gw.app.gateway.registry.list({ limit: 10 })).toHaveLength(0)
+    expect(await gw.app.gateway.registry.list({ limit: 10 })).toHaveLength(0)
     const audit = gw.audit()
     expect(audit.map((e) => e.event)).toEqual(['request', 'rejected'])
     expect(typeof audit[1]!.reason).toBe('string')
@@ -86,7 +86,7 @@ describe('POST /v1/hooks/{caller}', () => {
     const res = await gw.app.inject({ method: 'POST', url: '/v1/hooks/ci', ...gw.signed(body) })
     expect(res.statusCode).toBe(400)
     expect(res.json().code).toBe('HOOKGATE_BAD_REQUEST')
-    expect(gw.app.gateway.registry.list({ limit: 10 })).toHaveLength(0)
+    expect(await gw.app.gateway.registry.list({ limit: 10 })).toHaveLength(0)
   })
 
   it('refuses a body over the limit with 413 before verifying it', async () => {
@@ -108,7 +108,7 @@ describe('POST /v1/hooks/{caller}', () => {
     }
     const bidi = await gw.app.inject({ method: 'POST', url: '/v1/hooks/ci', ...gw.signed({ text: 'list \u202efiles' }) })
     expect(bidi.statusCode).toBe(403)
-    expect(gw.app.gateway.registry.list({ limit: 10 })).toHaveLength(0)
+    expect(await gw.app.gateway.registry.list({ limit: 10 })).toHaveLength(0)
   })
 
   it('passes shell metacharacters and a leading dash to the agent verbatim as one argument', async () => {

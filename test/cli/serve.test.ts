@@ -40,6 +40,19 @@ describe('hookgate serve', () => {
     }
   })
 
+  it('refuses a second gateway on the same state directory, naming the one that has it, and leaves it running', async () => {
+    const gateway = await startGateway(VALID_CONFIG)
+    try {
+      const second = await runCli(['serve', '--config', join(gateway.dir, 'hookgate.yaml'), '--port', '0'], { cwd: gateway.dir })
+      expect(second.code).toBe(1)
+      expect(second.stderr).toMatch(/another hookgate \(pid \d+\) is using state directory/)
+      expect(second.stderr).not.toMatch(/\n\s+at /)
+      expect((await fetch(`${gateway.url}/readyz`)).status).toBe(200)
+    } finally {
+      await gateway.stop()
+    }
+  })
+
   it.each([['--port', 'eighty'], ['--port', '70000']])('%s %s is a usage error', async (flag, value) => {
     const r = await runCli(['serve', flag, value])
     expect(r.code).toBe(2)

@@ -46,7 +46,8 @@ const rules: Array<[string, (doc: Doc) => void, string, string | RegExp]> = [
   ['wrong type', (d) => { d.limits = { concurrency: 'two' } }, '/limits/concurrency', 'must be an integer, not a string'],
   ['empty section', (d) => { d.server = null }, '/server', 'must be a mapping'],
   ['empty host', (d) => { d.server = { host: '' } }, '/server/host', 'must not be empty'],
-  ['store other than memory', (d) => { d.store = 'redis://localhost:6379' }, '/store', 'must be "memory"'],
+  ['unknown store', (d) => { d.store = 'postgres://localhost' }, '/store', 'sqlite'],
+  ['retention shorter than the idempotency window', (d) => { d.retention = 3 }, '/retention', '7'],
   ['public_url that is not a URL', (d) => { d.server = { public_url: 'hooks.example.com' } }, '/server/public_url', 'absolute URL'],
   ['per_address without window', (d) => { d.limits = { per_address: { max: 5 } } }, '/limits/per_address/window', 'required key "window"'],
   ['agent env name that is not a variable name', (d) => { d.agent = { env: ['NOT-A-NAME'] } }, '/agent/env/0', 'must match']

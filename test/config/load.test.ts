@@ -14,13 +14,14 @@ describe('defaults', () => {
     expect(config.server).toEqual({ host: '127.0.0.1', port: 8787, trust_proxy: false })
     expect(config.limits).toEqual({
       concurrency: 2, queue: 16, sync_wait: 30, max_sync_wait: 120, body_bytes: 1048576,
-      per_address: { max: 600, window: 60 }, sse_clients_per_run: 100
+      per_address: { max: 600, window: 60 }, sse_clients_per_run: 100, run_log_bytes: 16777216
     })
     expect(config.policy).toEqual({ block: [], max_prompt_chars: 16384 })
     expect(config.agent).toMatchObject({ profile: 'claude', command: 'claude', args: [], argv: [], timeout: 600, kill_grace: 5, env: [], max_output_bytes: 10485760 })
-    expect(config.store).toBe('memory')
+    expect(config.store).toBe('sqlite')
+    expect(config.retention).toBe(14)
     expect(config.shutdown_grace).toBe(10)
-    expect(config.audit).toEqual({ prompts: false })
+    expect(config.audit).toMatchObject({ prompts: false })
     expect(config.log).toEqual({ level: 'info' })
     expect(config.admin_token).toBeUndefined()
   })

@@ -11,6 +11,7 @@ import { AuditLog } from '../../src/audit/audit-log.ts'
 import { parseConfig } from '../../src/config/load.ts'
 import type { Config } from '../../src/config/schema.ts'
 import { createExecaLauncher } from '../../src/runner/execa-launcher.ts'
+import { createStore } from '../../src/store/create-store.ts'
 import { signHmacSha256 } from './sign.ts'
 
 export const FAKE_CLAUDE = resolve(import.meta.dirname, '../fixtures/fake-claude.mjs')
@@ -39,6 +40,8 @@ export interface TestGatewayOptions {
   env?: NodeJS.ProcessEnv
   now?: () => number
   sse?: AppOptions['sse']
+  /** Reuse this state directory (a restart); it is then left in place on close. */
+  stateDir?: string
 }
 
 export const CI_CALLER = `{ ci: { scheme: hmac-sha256, secrets: [${SECRET}], commands: [run, deploy, git], default_command: run } }`
@@ -72,14 +75,16 @@ commands:
 }
 
 export async function buildTestGateway (opts: TestGatewayOptions = {}): Promise<TestGateway> {
-  const stateDir = mkdtempSync(join(tmpdir(), 'hookgate-test-'))
+  const stateDir = opts.stateDir ?? mkdtempSync(join(tmpdir(), 'hookgate-test-'))
   const yaml = baseYaml(stateDir, opts)
   const { config } = parseConfig(yaml, {}, { source: null, baseDir: stateDir })
   const logs: string[] = []
   const logStream = new Writable({ write (chunk, _enc, cb) { logs.push(String(chunk)); cb() } })
   const now = opts.now ?? Date.now
   const audit = new AuditLog(config.state_dir, now)
+  const store = createStore(config)
   const app = await buildApp(config, {
+    store,
     env: { PATH: process.env.PATH, ...opts.env },
     launcher: createExecaLauncher(),
     audit,
@@ -109,8 +114,9 @@ export async function buildTestGateway (opts: TestGatewayOptions = {}): Promise<
     },
     async close () {
       await app.close()
+      await store.close()
       audit.close()
-      rmSync(stateDir, { recursive: true, force: true })
+      if (opts.stateDir === undefined) rmSync(stateDir, { recursive: true, force: true })
     }
   }
 }

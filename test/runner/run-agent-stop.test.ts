@@ -1,9 +1,12 @@
 // Timeout and cancel: the whole process group dies, grandchildren included, and the run still ends
-// with exactly one outcome.
+// with exactly one outcome. Given a run id, so do grandchildren that left the group (setsid).
+import { randomUUID } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import type { AgentEvent } from '../../src/runner/agent-event.ts'
+import { createExecaLauncher } from '../../src/runner/execa-launcher.ts'
+import { runAgent } from '../../src/runner/run-agent.ts'
 import { DRAIN_AFTER_EXIT_MS } from '../../src/runner/supervise.ts'
-import { fixture, isDeadOrZombie, run, textOf, waitFor } from './helpers.ts'
+import { agentConfig, fixture, isDeadOrZombie, run, textOf, waitFor } from './helpers.ts'
 
 const stubborn = (mode: string) => ({
   agent: { profile: 'command' as const, argv: [process.execPath, fixture('stubborn-agent.mjs')], env: ['STUBBORN_MODE'], timeout: 0.5, kill_grace: 0.5 },
@@ -35,15 +38,43 @@ describe('stopping an agent', () => {
     expect(await waitFor(() => isDeadOrZombie(pidAfter('grandchild', events)), 1000)).toBe(true)
   })
 
-  it('still ends when a process outside the group (setsid) holds the pipes', async () => {
+  it('with a run id, kills a grandchild that left the group (setsid) through the run marker', async () => {
+    const events: AgentEvent[] = []
+    const started = performance.now()
+    const { agent, env } = stubborn('escape')
+    const outcome = await runAgent({
+      prompt: 'hello',
+      agent: agentConfig(agent),
+      tools: { allow: [], deny: [] },
+      sourceEnv: { PATH: process.env.PATH, ...env },
+      launcher: createExecaLauncher(),
+      signal: new AbortController().signal,
+      onEvent: (e) => { events.push(e) },
+      runId: `run_${randomUUID()}`
+    })
+    const ms = performance.now() - started
+    const escaped = pidAfter('grandchild', events)
+    try {
+      expect(outcome.status).toBe('succeeded')
+      expect(await waitFor(() => isDeadOrZombie(escaped), 1000)).toBe(true)
+      // Killed, it closes the pipes it held, so the runner has no drain to wait out.
+      expect(ms).toBeLessThan(DRAIN_AFTER_EXIT_MS)
+    } finally {
+      try { process.kill(escaped, 'SIGKILL') } catch {}
+    }
+  })
+
+  it('without a run id, a setsid grandchild survives but the run still ends after the drain', async () => {
     const { outcome, events, ms } = await run(stubborn('escape'))
     const escaped = pidAfter('grandchild', events)
     try {
       expect(outcome.status).toBe('succeeded')
       expect(ms).toBeGreaterThanOrEqual(DRAIN_AFTER_EXIT_MS - 100)
       expect(ms).toBeLessThan(DRAIN_AFTER_EXIT_MS + 2500)
+      // A group kill cannot reach it (security.md §3.3); only the run marker can.
+      expect(isDeadOrZombie(escaped)).toBe(false)
     } finally {
-      // A group kill cannot reach it (security.md §3.3); end the one process this test started.
+      // End the one process this test started.
       try { process.kill(escaped, 'SIGKILL') } catch {}
     }
   })

@@ -1,0 +1,137 @@
+// The one interface behind which runs, their events, idempotency keys and pending confirmations are
+// kept. The embedded default is SQLite (sqlite-store.ts); `memory` keeps everything for the life of the
+// process (tests, throwaway gateways); a shared store for several replicas is a third implementation.
+// Every method is async so a networked store fits the same shape. Implementations throw
+// StoreUnavailableError when they cannot read or write (disk full, database locked, connection lost):
+// the gateway answers 503 and tries again on the next request, with no restart.
+import type { Run, RunEvent, RunStatus } from '../schemas/run.ts'
+import type { RunRequest } from '../runs/run-state.ts'
+
+/** Where a run's agent was started, recorded at spawn so leftovers can be found after a crash. */
+export interface ProcessRecord {
+  pid: number
+  pgid: number
+  /** Start time of the leader in clock ticks since boot (/proc/<pid>/stat field 22): a reused pid differs. */
+  startTicks: number
+  bootId: string
+}
+
+export interface StoredRun {
+  run: Run
+  request: RunRequest
+  /** SHA-256 of the run's bearer token, hex. */
+  tokenHash: string
+  process: ProcessRecord | null
+}
+
+export interface NewRun {
+  run: Run
+  request: RunRequest
+  tokenHash: string
+  /** Idempotency keys from signed material; each may belong to one run only. */
+  keys: readonly string[]
+  /** Wall-clock ms now, and until which the keys are kept. */
+  now: number
+  keysExpireAt: number
+}
+
+export type CreateResult = { created: true } | { created: false, existing: StoredRun }
+
+export interface EventPage {
+  events: RunEvent[]
+  /** True when events after the asked-for seq are no longer kept; `events` start at the oldest kept. */
+  reset: boolean
+}
+
+export interface RunListFilter {
+  caller?: string
+  status?: RunStatus
+  limit: number
+  /** A run id: only runs accepted before it. */
+  before?: string
+}
+
+export interface StoredConfirmation {
+  id: number
+  /** The caller and user it belongs to, as one opaque string. */
+  owner: string
+  code: string
+  expiresAt: number
+  value: unknown
+}
+
+export interface PruneResult {
+  runs: number
+  keys: number
+  confirmations: number
+}
+
+export interface RunStore {
+  /** `sqlite`, `memory`, …: shown by /readyz and in logs. */
+  readonly kind: string
+
+  /**
+   * Inserts the run and its idempotency keys in one durable transaction, unless an unexpired key
+   * already belongs to a run: then nothing is written and that run is returned. Duplicates racing each
+   * other are settled by the store's uniqueness, never by a read-then-write in the caller.
+   * `afterCommit` (the audit record) runs right after the commit, before any other call can see the
+   * run in a synchronous store; if it throws, the run and its keys are deleted again and the error is
+   * rethrown, so a run exists only with its audit record.
+   */
+  createRun (run: NewRun, afterCommit?: () => void): Promise<CreateResult>
+
+  /** Removes a run, its events and its idempotency keys (undoing a createRun whose audit failed). */
+  deleteRun (id: string): Promise<void>
+
+  getRun (id: string): Promise<StoredRun | null>
+
+  /** The run an unexpired idempotency key belongs to, if any. */
+  findByKeys (keys: readonly string[], now: number): Promise<StoredRun | null>
+
+  /** Replaces the public run object (status and results); `durable` syncs it to disk before resolving. */
+  updateRun (run: Run, opts?: { durable?: boolean }): Promise<void>
+
+  setProcess (id: string, process: ProcessRecord): Promise<void>
+
+  /**
+   * Appends events (seq strictly increasing per run) and forgets those older than `keepFromSeq`, so
+   * each run's stored log stays within the bounds the caller keeps.
+   */
+  appendEvents (id: string, events: readonly RunEvent[], keepFromSeq: number): Promise<void>
+
+  /** Up to `limit` events after `afterSeq`, oldest first. */
+  readEvents (id: string, afterSeq: number, limit: number): Promise<EventPage>
+
+  /** Seq of the run's newest stored event, 0 if none. */
+  lastSeq (id: string): Promise<number>
+
+  /** Newest first, in acceptance order. */
+  listRuns (filter: RunListFilter): Promise<Run[]>
+
+  /** Runs still queued or running according to the store: after a crash, the ones to recover. */
+  unfinishedRuns (): Promise<StoredRun[]>
+
+  countByStatus (): Promise<Partial<Record<RunStatus, number>>>
+
+  /** Adds one, then drops the oldest beyond `perOwner` for its owner and beyond `total` overall. */
+  addConfirmation (c: Omit<StoredConfirmation, 'id'>, bounds: { perOwner: number, total: number }): Promise<void>
+  /** Pending (unexpired) confirmations of one owner, oldest first. */
+  confirmationsOf (owner: string, now: number): Promise<StoredConfirmation[]>
+  /** True when this call removed it (so two concurrent takers cannot both use one code). */
+  deleteConfirmation (id: number): Promise<boolean>
+
+  /** Deletes finished runs (and their events) finished before `runsBefore`, and expired keys and confirmations. */
+  prune (runsBefore: number, now: number): Promise<PruneResult>
+
+  /** Resolves when the store can be written; rejects with StoreUnavailableError otherwise. */
+  probe (): Promise<void>
+
+  close (): Promise<void>
+}
+
+export class StoreUnavailableError extends Error {
+  constructor (message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'StoreUnavailableError'
+  }
+}

@@ -1,0 +1,49 @@
+// The SQLite schema, versioned with PRAGMA user_version. A database written by a newer hookgate is
+// refused rather than misread.
+
+export const SCHEMA_VERSION = 1
+
+export const SCHEMA_V1 = `
+CREATE TABLE IF NOT EXISTS runs (
+  -- Acceptance order: run ids sort by wall-clock ms only, so several runs in one ms need this.
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  caller TEXT NOT NULL,
+  status TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  finished_at INTEGER,
+  run TEXT NOT NULL,
+  request TEXT NOT NULL,
+  token_hash TEXT NOT NULL,
+  process TEXT
+);
+CREATE INDEX IF NOT EXISTS runs_status ON runs (status);
+CREATE INDEX IF NOT EXISTS runs_caller ON runs (caller, seq);
+CREATE INDEX IF NOT EXISTS runs_finished ON runs (finished_at);
+
+CREATE TABLE IF NOT EXISTS events (
+  run_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  event TEXT NOT NULL,
+  data TEXT NOT NULL,
+  PRIMARY KEY (run_id, seq)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS idempotency (
+  key TEXT PRIMARY KEY,
+  run_id TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS idempotency_expiry ON idempotency (expires_at);
+
+CREATE TABLE IF NOT EXISTS confirmations (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  owner TEXT NOT NULL,
+  code TEXT NOT NULL,
+  expires_at INTEGER NOT NULL,
+  value TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS confirmations_owner ON confirmations (owner, id);
+
+CREATE TABLE IF NOT EXISTS probe (id INTEGER PRIMARY KEY CHECK (id = 1), at INTEGER NOT NULL);
+`

@@ -1,0 +1,292 @@
+// The embedded store: SQLite through the built-in node:sqlite, one connection owned by this gateway
+// (the state-directory lock keeps a second gateway out), WAL so readers never wait for the writer.
+// Statements are synchronous and short; the busy timeout is short too, because a wait blocks the
+// event loop: a database locked by someone else turns into a quick 503, not a frozen gateway.
+// Acceptance and start are committed with synchronous=FULL (on disk before the agent is spawned);
+// everything else uses NORMAL, which WAL keeps safe against a crash of the process.
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { DatabaseSync, type StatementSync } from 'node:sqlite'
+import type { Run, RunEvent, RunStatus } from '../schemas/run.ts'
+import type { RunRequest } from '../runs/run-state.ts'
+import { SCHEMA_V1, SCHEMA_VERSION } from './sqlite-schema.ts'
+import {
+  StoreUnavailableError,
+  type CreateResult, type EventPage, type NewRun, type ProcessRecord, type PruneResult,
+  type RunListFilter, type RunStore, type StoredConfirmation, type StoredRun
+} from './run-store.ts'
+
+export interface SqliteStoreOptions {
+  /** Milliseconds a statement waits for a lock held by another connection. */
+  busyTimeoutMs?: number
+}
+
+export const DATABASE_FILE = 'hookgate.db'
+
+/** SQLite primary result codes that mean "cannot read or write now", not "the query is wrong". */
+const UNAVAILABLE = new Set([5 /* BUSY */, 6 /* LOCKED */, 7 /* NOMEM */, 8 /* READONLY */, 10 /* IOERR */,
+  11 /* CORRUPT */, 13 /* FULL */, 14 /* CANTOPEN */, 15 /* PROTOCOL */, 26 /* NOTADB */])
+
+type Row = Record<string, unknown>
+
+export class SqliteStore implements RunStore {
+  readonly kind = 'sqlite'
+  readonly path: string
+  readonly #db: DatabaseSync
+  readonly #stmts = new Map<string, StatementSync>()
+
+  constructor (stateDir: string, opts: SqliteStoreOptions = {}) {
+    mkdirSync(stateDir, { recursive: true, mode: 0o700 })
+    this.path = join(stateDir, DATABASE_FILE)
+    try {
+      this.#db = new DatabaseSync(this.path, { timeout: opts.busyTimeoutMs ?? 200 })
+    } catch (error) {
+      throw unavailable(error)
+    }
+    try {
+      this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF')
+      const version = Number((this.#db.prepare('PRAGMA user_version').get() as Row).user_version)
+      if (version > SCHEMA_VERSION) {
+        throw new StoreUnavailableError(`${this.path} was written by a newer hookgate (schema ${version}, this one knows ${SCHEMA_VERSION})`)
+      }
+      this.#db.exec(`BEGIN; ${SCHEMA_V1} PRAGMA user_version = ${SCHEMA_VERSION}; COMMIT`)
+    } catch (error) {
+      this.#db.close()
+      throw unavailable(error)
+    }
+  }
+
+  async createRun (input: NewRun, afterCommit?: () => void): Promise<CreateResult> {
+    const result = this.#write(true, (): CreateResult => {
+      for (const key of input.keys) this.#stmt('DELETE FROM idempotency WHERE key = ? AND expires_at <= ?').run(key, input.now)
+      for (const key of input.keys) {
+        const hit = this.#stmt('SELECT run_id FROM idempotency WHERE key = ?').get(key) as Row | undefined
+        if (hit === undefined) continue
+        const existing = this.#getRun(String(hit.run_id))
+        if (existing !== null) return { created: false, existing }
+        // Its run is gone (deleted by hand?): the key protects nothing any more.
+        this.#stmt('DELETE FROM idempotency WHERE key = ?').run(key)
+      }
+      const { run } = input
+      this.#stmt(`INSERT INTO runs (id, caller, status, created_at, finished_at, run, request, token_hash)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(run.id, run.caller, run.status, Date.parse(run.created_at),
+        finishedMs(run), JSON.stringify(run), JSON.stringify(input.request), input.tokenHash)
+      // A plain INSERT: the primary key, not the check above, is what makes a key belong to one run.
+      for (const key of input.keys) {
+        this.#stmt('INSERT INTO idempotency (key, run_id, expires_at) VALUES (?, ?, ?)').run(key, run.id, input.keysExpireAt)
+      }
+      return { created: true }
+    })
+    if (result.created && afterCommit !== undefined) {
+      try {
+        afterCommit()
+      } catch (error) {
+        // If this fails too, the run stays queued without an audit line until the caller's retry or
+        // the next start's recovery (which records it interrupted, "not started").
+        try { this.#deleteRun(input.run.id) } catch {}
+        throw error
+      }
+    }
+    return result
+  }
+
+  async deleteRun (id: string): Promise<void> {
+    this.#deleteRun(id)
+  }
+
+  #deleteRun (id: string): void {
+    this.#write(false, () => {
+      this.#stmt('DELETE FROM events WHERE run_id = ?').run(id)
+      this.#stmt('DELETE FROM idempotency WHERE run_id = ?').run(id)
+      this.#stmt('DELETE FROM runs WHERE id = ?').run(id)
+    })
+  }
+
+  async getRun (id: string): Promise<StoredRun | null> {
+    return this.#read(() => this.#getRun(id))
+  }
+
+  async findByKeys (keys: readonly string[], now: number): Promise<StoredRun | null> {
+    return this.#read(() => {
+      for (const key of keys) {
+        const hit = this.#stmt('SELECT run_id FROM idempotency WHERE key = ? AND expires_at > ?').get(key, now) as Row | undefined
+        const run = hit === undefined ? null : this.#getRun(String(hit.run_id))
+        if (run !== null) return run
+      }
+      return null
+    })
+  }
+
+  async updateRun (run: Run, opts: { durable?: boolean } = {}): Promise<void> {
+    await this.#write(opts.durable === true, () => {
+      this.#stmt('UPDATE runs SET status = ?, finished_at = ?, run = ? WHERE id = ?')
+        .run(run.status, finishedMs(run), JSON.stringify(run), run.id)
+    })
+  }
+
+  async setProcess (id: string, process: ProcessRecord): Promise<void> {
+    await this.#write(true, () => {
+      this.#stmt('UPDATE runs SET process = ? WHERE id = ?').run(JSON.stringify(process), id)
+    })
+  }
+
+  async appendEvents (id: string, events: readonly RunEvent[], keepFromSeq: number): Promise<void> {
+    await this.#write(false, () => {
+      const insert = this.#stmt('INSERT OR REPLACE INTO events (run_id, seq, event, data) VALUES (?, ?, ?, ?)')
+      for (const e of events) {
+        if (e.seq >= keepFromSeq) insert.run(id, e.seq, e.event, JSON.stringify(e.data))
+      }
+      this.#stmt('DELETE FROM events WHERE run_id = ? AND seq < ?').run(id, keepFromSeq)
+    })
+  }
+
+  async readEvents (id: string, afterSeq: number, limit: number): Promise<EventPage> {
+    return this.#read(() => {
+      const bounds = this.#stmt('SELECT MIN(seq) AS first, MAX(seq) AS last FROM events WHERE run_id = ?').get(id) as Row
+      const first = bounds.first === null ? null : Number(bounds.first)
+      // A cursor beyond the newest event was never handed out: the reader starts over.
+      const reset = first !== null && (afterSeq + 1 < first || afterSeq > Number(bounds.last))
+      const rows = this.#stmt('SELECT seq, event, data FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?')
+        .all(id, reset ? (first as number) - 1 : afterSeq, limit) as Row[]
+      const events = rows.map((r) => ({ seq: Number(r.seq), event: String(r.event), data: JSON.parse(String(r.data)) }) as RunEvent)
+      return { events, reset }
+    })
+  }
+
+  async lastSeq (id: string): Promise<number> {
+    return this.#read(() => Number((this.#stmt('SELECT COALESCE(MAX(seq), 0) AS s FROM events WHERE run_id = ?').get(id) as Row).s))
+  }
+
+  async listRuns (filter: RunListFilter): Promise<Run[]> {
+    return this.#read(() => {
+      const where: string[] = []
+      const params: Array<string | number> = []
+      if (filter.caller !== undefined) { where.push('caller = ?'); params.push(filter.caller) }
+      if (filter.status !== undefined) { where.push('status = ?'); params.push(filter.status) }
+      if (filter.before !== undefined) {
+        const at = this.#stmt('SELECT seq FROM runs WHERE id = ?').get(filter.before) as Row | undefined
+        // A run no longer kept: ids sort by acceptance time, which is the next best order.
+        if (at !== undefined) { where.push('seq < ?'); params.push(Number(at.seq)) } else { where.push('id < ?'); params.push(filter.before) }
+      }
+      const sql = `SELECT run FROM runs ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ?`
+      return (this.#db.prepare(sql).all(...params, filter.limit) as Row[]).map((r) => JSON.parse(String(r.run)) as Run)
+    })
+  }
+
+  async unfinishedRuns (): Promise<StoredRun[]> {
+    return this.#read(() => (this.#stmt("SELECT * FROM runs WHERE status IN ('queued', 'running') ORDER BY seq").all() as Row[]).map(toStoredRun))
+  }
+
+  async countByStatus (): Promise<Partial<Record<RunStatus, number>>> {
+    return this.#read(() => Object.fromEntries((this.#stmt('SELECT status, COUNT(*) AS n FROM runs GROUP BY status').all() as Row[])
+      .map((r) => [String(r.status), Number(r.n)])))
+  }
+
+  async addConfirmation (c: Omit<StoredConfirmation, 'id'>, bounds: { perOwner: number, total: number }): Promise<void> {
+    await this.#write(false, () => {
+      this.#stmt('INSERT INTO confirmations (owner, code, expires_at, value) VALUES (?, ?, ?, ?)').run(c.owner, c.code, c.expiresAt, JSON.stringify(c.value))
+      this.#stmt('DELETE FROM confirmations WHERE owner = ? AND id NOT IN (SELECT id FROM confirmations WHERE owner = ? ORDER BY id DESC LIMIT ?)')
+        .run(c.owner, c.owner, bounds.perOwner)
+      this.#stmt('DELETE FROM confirmations WHERE id NOT IN (SELECT id FROM confirmations ORDER BY id DESC LIMIT ?)').run(bounds.total)
+    })
+  }
+
+  async confirmationsOf (owner: string, now: number): Promise<StoredConfirmation[]> {
+    return this.#read(() => (this.#stmt('SELECT * FROM confirmations WHERE owner = ? AND expires_at > ? ORDER BY id').all(owner, now) as Row[])
+      .map((r) => ({ id: Number(r.id), owner: String(r.owner), code: String(r.code), expiresAt: Number(r.expires_at), value: JSON.parse(String(r.value)) })))
+  }
+
+  async deleteConfirmation (id: number): Promise<boolean> {
+    return this.#write(false, () => Number(this.#stmt('DELETE FROM confirmations WHERE id = ?').run(id).changes) === 1)
+  }
+
+  async prune (runsBefore: number, now: number): Promise<PruneResult> {
+    return this.#write(false, () => {
+      const old = "SELECT id FROM runs WHERE finished_at IS NOT NULL AND finished_at < ? AND status NOT IN ('queued', 'running')"
+      this.#stmt(`DELETE FROM events WHERE run_id IN (${old})`).run(runsBefore)
+      const runs = Number(this.#stmt(`DELETE FROM runs WHERE id IN (${old})`).run(runsBefore).changes)
+      const keys = Number(this.#stmt('DELETE FROM idempotency WHERE expires_at <= ?').run(now).changes)
+      const confirmations = Number(this.#stmt('DELETE FROM confirmations WHERE expires_at <= ?').run(now).changes)
+      return { runs, keys, confirmations }
+    })
+  }
+
+  async probe (): Promise<void> {
+    // A real write: a full disk or a lock held elsewhere shows here, not only on the next request.
+    await this.#write(false, () => {
+      this.#stmt('INSERT INTO probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at').run(Date.now())
+    })
+  }
+
+  async close (): Promise<void> {
+    if (this.#db.isOpen) this.#db.close()
+  }
+
+  #getRun (id: string): StoredRun | null {
+    const row = this.#stmt('SELECT * FROM runs WHERE id = ?').get(id) as Row | undefined
+    return row === undefined ? null : toStoredRun(row)
+  }
+
+  #stmt (sql: string): StatementSync {
+    let stmt = this.#stmts.get(sql)
+    if (stmt === undefined) {
+      stmt = this.#db.prepare(sql)
+      this.#stmts.set(sql, stmt)
+    }
+    return stmt
+  }
+
+  #read<T> (work: () => T): T {
+    try {
+      return work()
+    } catch (error) {
+      throw unavailable(error)
+    }
+  }
+
+  /** One transaction; rolled back on any error, which leaves the connection usable once the fault clears. */
+  #write<T> (durable: boolean, work: () => T): T {
+    const db = this.#db
+    try {
+      if (durable) db.exec('PRAGMA synchronous = FULL')
+      db.exec('BEGIN IMMEDIATE')
+      const result = work()
+      db.exec('COMMIT')
+      return result
+    } catch (error) {
+      if (db.isOpen && db.isTransaction) {
+        try { db.exec('ROLLBACK') } catch {}
+      }
+      throw unavailable(error)
+    } finally {
+      if (durable && db.isOpen) {
+        try { db.exec('PRAGMA synchronous = NORMAL') } catch {}
+      }
+    }
+  }
+}
+
+function finishedMs (run: Run): number | null {
+  return run.finished_at === null ? null : Date.parse(run.finished_at)
+}
+
+function toStoredRun (row: Row): StoredRun {
+  return {
+    run: JSON.parse(String(row.run)) as Run,
+    request: JSON.parse(String(row.request)) as RunRequest,
+    tokenHash: String(row.token_hash),
+    process: row.process === null ? null : JSON.parse(String(row.process)) as ProcessRecord
+  }
+}
+
+/** Faults of the database become StoreUnavailableError; anything else (a bug, the audit failing) passes through. */
+function unavailable (error: unknown): unknown {
+  const errcode = (error as { errcode?: unknown } | null)?.errcode
+  if (typeof errcode === 'number' && UNAVAILABLE.has(errcode & 0xff)) {
+    return new StoreUnavailableError(`database unavailable: ${(error as Error).message}`, { cause: error })
+  }
+  if (error instanceof Error && /database is not open/.test(error.message)) {
+    return new StoreUnavailableError('database is closed', { cause: error })
+  }
+  return error
+}

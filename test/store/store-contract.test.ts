@@ -1,0 +1,218 @@
+// The RunStore contract, run against every implementation: what the registry relies on, so a new
+// store (a shared one for several replicas) passes the same tests before it is trusted.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { DatabaseSync } from 'node:sqlite'
+import { describe, expect, it, onTestFinished } from 'vitest'
+import type { Run, RunEvent } from '../../src/schemas/run.ts'
+import { MemoryStore } from '../../src/store/memory-store.ts'
+import { StoreUnavailableError, type NewRun, type RunStore } from '../../src/store/run-store.ts'
+import { SqliteStore } from '../../src/store/sqlite-store.ts'
+
+const DAY = 24 * 3600 * 1000
+const T0 = Date.parse('2026-11-21T10:00:00Z')
+
+function tempDir (): string {
+  const dir = mkdtempSync(join(tmpdir(), 'hookgate-store-'))
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+function open (kind: 'sqlite' | 'memory', dir = tempDir()): RunStore {
+  const store = kind === 'sqlite' ? new SqliteStore(dir) : new MemoryStore()
+  onTestFinished(() => store.close())
+  return store
+}
+
+function runObject (id: string, patch: Partial<Run> = {}): Run {
+  return {
+    id,
+    caller: 'ci',
+    user: 'ana',
+    thread: null,
+    command: 'run',
+    status: 'queued',
+    created_at: new Date(T0).toISOString(),
+    started_at: null,
+    finished_at: null,
+    duration_ms: null,
+    exit_code: null,
+    output: '',
+    truncated: false,
+    error: null,
+    session: null,
+    cost_usd: null,
+    turns: null,
+    links: { self: `/v1/runs/${id}`, events: `/v1/runs/${id}/events`, cancel: `/v1/runs/${id}/cancel` },
+    ...patch
+  }
+}
+
+function newRun (id: string, keys: string[] = [], now = T0): NewRun {
+  return {
+    run: runObject(id),
+    request: { caller: 'ci', user: 'ana', thread: null, command: 'run', prompt: `prompt of ${id}`, tools: { allow: [], deny: [] } },
+    tokenHash: 'ab'.repeat(32),
+    keys,
+    now,
+    keysExpireAt: now + 7 * DAY
+  }
+}
+
+const text = (seq: number, t = `t${seq}`): RunEvent => ({ seq, event: 'text', data: { text: t } })
+
+describe.each(['sqlite', 'memory'] as const)('%s store', (kind) => {
+  it('creates a run once per idempotency key and answers a duplicate with the original', async () => {
+    const store = open(kind)
+    expect(await store.createRun(newRun('run_a', ['k1', 'k2']))).toEqual({ created: true })
+    const again = await store.createRun(newRun('run_b', ['k2']))
+    expect(again.created).toBe(false)
+    expect(again.created === false && again.existing.run.id).toBe('run_a')
+    expect(await store.getRun('run_b')).toBeNull()
+    expect((await store.findByKeys(['zz', 'k1'], T0))?.run.id).toBe('run_a')
+    expect(await store.findByKeys(['zz'], T0)).toBeNull()
+    // Concurrent duplicates: both calls in flight at once, exactly one run.
+    const results = await Promise.all([store.createRun(newRun('run_c', ['k3'])), store.createRun(newRun('run_d', ['k3']))])
+    expect(results.filter((r) => r.created)).toHaveLength(1)
+    expect(await store.countByStatus()).toEqual({ queued: 2 })
+  })
+
+  it('forgets keys after they expire, so the same key then creates a new run', async () => {
+    const store = open(kind)
+    await store.createRun(newRun('run_a', ['k1']))
+    expect((await store.findByKeys(['k1'], T0 + 7 * DAY - 1))?.run.id).toBe('run_a')
+    expect(await store.findByKeys(['k1'], T0 + 7 * DAY)).toBeNull()
+    expect(await store.createRun(newRun('run_b', ['k1'], T0 + 7 * DAY))).toEqual({ created: true })
+  })
+
+  it('keeps nothing when the after-commit step (the audit record) throws', async () => {
+    const store = open(kind)
+    await expect(store.createRun(newRun('run_a', ['k1']), () => { throw new Error('audit down') })).rejects.toThrow('audit down')
+    expect(await store.getRun('run_a')).toBeNull()
+    expect(await store.findByKeys(['k1'], T0)).toBeNull()
+    expect(await store.createRun(newRun('run_b', ['k1']))).toEqual({ created: true })
+  })
+
+  it('stores the run object, request, token hash and process record', async () => {
+    const store = open(kind)
+    await store.createRun(newRun('run_a'))
+    await store.updateRun(runObject('run_a', { status: 'running', started_at: new Date(T0 + 5).toISOString() }), { durable: true })
+    await store.setProcess('run_a', { pid: 42, pgid: 42, startTicks: 1234, bootId: 'boot' })
+    const got = await store.getRun('run_a')
+    expect(got).toMatchObject({
+      run: { id: 'run_a', status: 'running' },
+      request: { prompt: 'prompt of run_a' },
+      tokenHash: 'ab'.repeat(32),
+      process: { pid: 42, pgid: 42, startTicks: 1234, bootId: 'boot' }
+    })
+    expect((await store.unfinishedRuns()).map((r) => r.run.id)).toEqual(['run_a'])
+    await store.updateRun(runObject('run_a', { status: 'succeeded', finished_at: new Date(T0 + 9).toISOString() }))
+    expect(await store.unfinishedRuns()).toEqual([])
+  })
+
+  it('keeps each run\'s events from keepFromSeq on, and answers stale or unknown cursors with reset', async () => {
+    const store = open(kind)
+    await store.createRun(newRun('run_a'))
+    await store.appendEvents('run_a', [text(1), text(2), text(3)], 1)
+    await store.appendEvents('run_a', [text(4), text(5)], 3)
+    expect(await store.lastSeq('run_a')).toBe(5)
+    expect(await store.readEvents('run_a', 3, 10)).toEqual({ events: [text(4), text(5)], reset: false })
+    expect(await store.readEvents('run_a', 2, 10)).toEqual({ events: [text(3), text(4), text(5)], reset: false })
+    expect(await store.readEvents('run_a', 0, 2)).toEqual({ events: [text(3), text(4)], reset: true })
+    expect(await store.readEvents('run_a', 99, 10)).toEqual({ events: [text(3), text(4), text(5)], reset: true })
+    expect(await store.readEvents('run_a', 5, 10)).toEqual({ events: [], reset: false })
+    expect(await store.readEvents('run_zz', 0, 10)).toEqual({ events: [], reset: false })
+  })
+
+  it('lists newest first in acceptance order, with filters and a before cursor', async () => {
+    const store = open(kind)
+    for (const id of ['run_c', 'run_a', 'run_b']) await store.createRun(newRun(id))
+    await store.updateRun(runObject('run_a', { status: 'failed', finished_at: new Date(T0).toISOString() }))
+    expect((await store.listRuns({ limit: 10 })).map((r) => r.id)).toEqual(['run_b', 'run_a', 'run_c'])
+    expect((await store.listRuns({ limit: 10, status: 'failed' })).map((r) => r.id)).toEqual(['run_a'])
+    expect((await store.listRuns({ limit: 10, before: 'run_a' })).map((r) => r.id)).toEqual(['run_c'])
+    expect((await store.listRuns({ limit: 1 })).map((r) => r.id)).toEqual(['run_b'])
+    expect(await store.listRuns({ limit: 10, caller: 'other' })).toEqual([])
+  })
+
+  it('prunes finished runs and their events past retention, never active ones, and expired keys', async () => {
+    const store = open(kind)
+    await store.createRun(newRun('run_old', ['k-old']))
+    await store.createRun(newRun('run_new'))
+    await store.createRun(newRun('run_active'))
+    await store.appendEvents('run_old', [text(1)], 1)
+    await store.updateRun(runObject('run_old', { status: 'succeeded', finished_at: new Date(T0).toISOString() }))
+    await store.updateRun(runObject('run_new', { status: 'succeeded', finished_at: new Date(T0 + 10 * DAY).toISOString() }))
+    const result = await store.prune(T0 + 1, T0 + 8 * DAY)
+    expect(result).toMatchObject({ runs: 1, keys: 1 })
+    expect(await store.getRun('run_old')).toBeNull()
+    expect(await store.readEvents('run_old', 0, 10)).toEqual({ events: [], reset: false })
+    expect(await store.getRun('run_new')).not.toBeNull()
+    expect(await store.getRun('run_active')).not.toBeNull()
+  })
+
+  it('keeps confirmations per owner within bounds, expires them, and lets one taker win', async () => {
+    const store = open(kind)
+    const bounds = { perOwner: 2, total: 3 }
+    for (const code of ['AAA', 'BBB', 'CCC']) await store.addConfirmation({ owner: 'ci/ana', code, expiresAt: T0 + 1000, value: { code } }, bounds)
+    await store.addConfirmation({ owner: 'ci/bob', code: 'DDD', expiresAt: T0 + 10, value: null }, bounds)
+    const ana = await store.confirmationsOf('ci/ana', T0)
+    expect(ana.map((c) => c.code)).toEqual(['BBB', 'CCC'])
+    expect(ana[0]!.value).toEqual({ code: 'BBB' })
+    expect(await store.confirmationsOf('ci/bob', T0 + 10)).toEqual([])
+    const [first, second] = await Promise.all([store.deleteConfirmation(ana[0]!.id), store.deleteConfirmation(ana[0]!.id)])
+    expect([first, second].sort()).toEqual([false, true])
+    expect((await store.prune(0, T0 + 10)).confirmations).toBe(1)
+  })
+})
+
+describe('sqlite store', () => {
+  it('keeps runs, keys, events and confirmations across a reopen of the database', async () => {
+    const dir = tempDir()
+    const first = new SqliteStore(dir)
+    await first.createRun(newRun('run_a', ['k1']))
+    await first.appendEvents('run_a', [text(1)], 1)
+    await first.addConfirmation({ owner: 'o', code: 'C', expiresAt: T0 + 1000, value: 1 }, { perOwner: 5, total: 10 })
+    await first.close()
+    const second = open('sqlite', dir)
+    expect((await second.findByKeys(['k1'], T0))?.run.id).toBe('run_a')
+    expect((await second.readEvents('run_a', 0, 10)).events).toEqual([text(1)])
+    expect(await second.confirmationsOf('o', T0)).toHaveLength(1)
+    expect(await second.createRun(newRun('run_b', ['k1']))).toMatchObject({ created: false })
+  })
+
+  it('turns a database locked by another connection into StoreUnavailableError quickly, and works again once released', async () => {
+    const dir = tempDir()
+    const store = open('sqlite', dir)
+    await store.createRun(newRun('run_a'))
+    const other = new DatabaseSync(join(dir, 'hookgate.db'))
+    onTestFinished(() => { if (other.isOpen) other.close() })
+    other.exec('BEGIN EXCLUSIVE')
+    const started = performance.now()
+    await expect(store.createRun(newRun('run_b'))).rejects.toBeInstanceOf(StoreUnavailableError)
+    await expect(store.probe()).rejects.toBeInstanceOf(StoreUnavailableError)
+    expect(performance.now() - started).toBeLessThan(2000)
+    // Readers are not blocked by the writer's lock (WAL).
+    expect((await store.getRun('run_a'))?.run.id).toBe('run_a')
+    other.exec('ROLLBACK')
+    await store.probe()
+    expect(await store.createRun(newRun('run_b'))).toEqual({ created: true })
+  })
+
+  it('refuses a database written by a newer schema', () => {
+    const dir = tempDir()
+    const db = new DatabaseSync(join(dir, 'hookgate.db'))
+    db.exec('PRAGMA user_version = 99')
+    db.close()
+    expect(() => new SqliteStore(dir)).toThrow(/newer hookgate/)
+  })
+
+  it('uses WAL', () => {
+    const dir = tempDir()
+    open('sqlite', dir)
+    const db = new DatabaseSync(join(dir, 'hookgate.db'), { readOnly: true })
+    expect((db.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode).toBe('wal')
+    db.close()
+  })
+})
