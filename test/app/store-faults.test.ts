@@ -51,3 +51,19 @@ describe('store faults', () => {
     expect(ids).toEqual(ids.map((_, i) => i + 1))
   })
 })
+
+describe('retention', () => {
+  it('prunes runs finished more than `retention` days ago, and keeps younger ones', async () => {
+    let now = Date.parse('2026-11-01T10:00:00Z')
+    const gw = await testGateway({ now: () => now })
+    const first = (await gw.app.inject({ method: 'POST', url: '/v1/hooks/ci', ...gw.signed({ text: 'old run' }) })).json() as { id: string, status: string }
+    expect(first.status).toBe('succeeded')
+    now += 10 * 24 * 3600 * 1000
+    const second = (await gw.app.inject({ method: 'POST', url: '/v1/hooks/ci', ...gw.signed({ text: 'newer run' }) })).json() as { id: string }
+    const admin = { authorization: `Bearer ${ADMIN}` }
+    now += 5 * 24 * 3600 * 1000
+    await gw.app.gateway.prune()
+    expect((await gw.app.inject({ url: `/v1/runs/${first.id}`, headers: admin })).statusCode).toBe(404)
+    expect((await gw.app.inject({ url: `/v1/runs/${second.id}`, headers: admin })).statusCode).toBe(200)
+  })
+})
