@@ -43,17 +43,8 @@ export async function answerRun (request: FastifyRequest, reply: FastifyReply, c
     const seconds = Math.min(asked ?? syncWait, maxWait)
     await gateway.registry.waitFinished(run, seconds * 1000)
     // Final and recorded: the answer never reports an outcome the audit log and store lack.
-    if (run.isFinal && (await settledWithin(run.finished, 0))) return reply.code(200).send(withToken())
+    if (run.settled) return reply.code(200).send(withToken())
   }
   return reply.code(202).header('location', run.snapshot().links.self).send(withToken())
 }
 
-async function settledWithin (promise: Promise<void>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined
-  const late = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), ms) })
-  try {
-    return await Promise.race([promise.then(() => true), late])
-  } finally {
-    clearTimeout(timer)
-  }
-}

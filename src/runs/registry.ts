@@ -1,7 +1,9 @@
 // Every run of this gateway: admission (concurrency and queue limits), exactly-once acceptance through
 // the store, execution through an injected executor, cancellation, crash recovery and shutdown.
 // The order of writes is the point of this file:
-//   accept   store row + idempotency keys + `accepted` audit line, one transaction, durable
+//   accept   store row + idempotency keys (one durable transaction), then the `accepted` audit line;
+//            if that line fails the row is deleted again; a crash between the two is reconciled at
+//            the next start (the line is written then, marked recovered)
 //   start    `running` committed durably, then spawn, then the process recorded and `started` audited
 //   finish   `finished` audited, then the result published, then the final state stored
 // A fault on the way in refuses the run (503); a fault on the way out is retried until it clears,
@@ -13,7 +15,7 @@ import { StoreUnavailableError } from '../store/run-store.ts'
 import type { EventLogLimits } from './event-log.ts'
 import { newRunId, newRunToken } from './ids.ts'
 import { RunState, type RunRequest } from './run-state.ts'
-import { SeqWindow } from './seq-window.ts'
+import { EventWriter } from './event-writer.ts'
 import type { RunEventSource } from '../sse/sse-stream.ts'
 
 export interface ExecutorContext {
@@ -77,15 +79,13 @@ export type AcceptResult =
   | { kind: 'unavailable', reason: string }
 
 const DAY_MS = 24 * 3600 * 1000
-const FLUSH_MS = 25
 
 export class RunRegistry {
   readonly #opts: Required<Omit<RegistryOptions, 'hooks' | 'processes'>> & Pick<RegistryOptions, 'processes'> & { hooks: RegistryHooks }
   /** Runs this process is responsible for: queued, running, or final but not yet fully recorded. */
   readonly #live = new Map<string, RunState>()
-  readonly #windows = new Map<string, SeqWindow>()
   readonly #waiting: RunState[] = []
-  readonly #pendingEvents = new Map<string, RunEvent[]>()
+  readonly #events: EventWriter
   /** Final runs whose audit record or stored state still has to be written. */
   readonly #unrecorded = new Map<string, { audited: boolean }>()
   /** Runs refused after their row may have been committed: deleted (again) until that succeeds. */
@@ -94,7 +94,6 @@ export class RunRegistry {
   #reserved = 0
   #draining = false
   #forced = false
-  #flushTimer: NodeJS.Timeout | undefined
   #retryTimer: NodeJS.Timeout | undefined
 
   constructor (opts: RegistryOptions) {
@@ -108,6 +107,14 @@ export class RunRegistry {
       hooks: {},
       ...opts
     }
+    this.#events = new EventWriter({
+      store: this.#opts.store,
+      limits: this.#opts.stored,
+      onFailed: (id, error) => {
+        this.#opts.hooks.onDeferred?.(`events of ${id}`, error)
+        this.#scheduleRetry()
+      }
+    })
   }
 
   get store (): RunStore { return this.#opts.store }
@@ -136,7 +143,7 @@ export class RunRegistry {
     const now = this.#opts.now()
     const token = newRunToken()
     const id = newRunId(now)
-    const run = RunState.create(id, request, token, new Date(now), this.#opts.demo, this.#opts.ring, (e) => this.#persistLater(id, e))
+    const run = RunState.create(id, request, token, new Date(now), this.#opts.demo, this.#opts.ring, (e) => this.#events.push(id, e))
     this.#reserved++
     try {
       const result = await this.#opts.store.createRun({
@@ -148,11 +155,11 @@ export class RunRegistry {
         keysExpireAt: now + this.#opts.keyTtlMs
       }, () => this.#opts.hooks.onAccepted?.(run))
       if (!result.created) {
-        this.#pendingEvents.delete(run.id)
+        this.#events.forget(run.id)
         return { kind: 'replayed', run: this.#view(result.existing) }
       }
     } catch (error) {
-      this.#pendingEvents.delete(run.id)
+      this.#events.forget(run.id)
       // The store undoes a run whose audit record failed; if even that failed, keep trying, so no
       // run exists without its `accepted` line.
       if (!(error instanceof StoreUnavailableError)) this.#orphans.add(run.id)
@@ -223,7 +230,7 @@ export class RunRegistry {
     if (live) {
       const page = run.log.since(seq, limit)
       if (!page.reset || seq > run.log.lastSeq) return page
-      await this.#flush(run.id)
+      await this.#events.flush(run.id)
     }
     try {
       const page = await this.#opts.store.readEvents(run.id, seq, limit)
@@ -327,11 +334,8 @@ export class RunRegistry {
       run.publishResult()
       // Not awaited: the process exits right after this returns. A synchronous store has written
       // by the time each call returns its promise; anything else is recovered at the next start.
-      const pending = this.#pendingEvents.get(run.id) ?? []
-      this.#pendingEvents.delete(run.id)
-      const { store } = this.#opts
-      store.appendEvents(run.id, pending, this.#windows.get(run.id)?.oldest ?? 1).catch(() => {})
-      store.updateRun(run.snapshot(), { durable: true }).catch(() => {})
+      this.#events.flushNow(run.id)
+      this.#opts.store.updateRun(run.snapshot(), { durable: true }).catch(() => {})
     }
     this.#stopTimers()
   }
@@ -353,7 +357,7 @@ export class RunRegistry {
     let outcome: AgentOutcome | { status: 'interrupted', error: string }
     try {
       run.markRunning(new Date(this.#opts.now()))
-      await this.#flush(run.id)
+      await this.#events.flush(run.id)
       // Committed before the spawn: a crash from here on finds the run and looks for its processes.
       await this.#opts.store.updateRun(run.snapshot(), { durable: true })
     } catch (error) {
@@ -419,7 +423,7 @@ export class RunRegistry {
   /** Writes the final state; on success (and once audited) the run leaves memory. */
   async #record (run: RunState): Promise<void> {
     try {
-      await this.#flush(run.id)
+      await this.#events.flush(run.id)
       await this.#opts.store.updateRun(run.snapshot(), { durable: true })
     } catch (error) {
       this.#opts.hooks.onDeferred?.(`final state of ${run.id}`, error)
@@ -429,7 +433,7 @@ export class RunRegistry {
     if (this.#unrecorded.get(run.id)?.audited !== true) return
     this.#unrecorded.delete(run.id)
     this.#live.delete(run.id)
-    this.#windows.delete(run.id)
+    this.#events.forget(run.id)
     run.settle()
   }
 
@@ -442,7 +446,7 @@ export class RunRegistry {
         this.#scheduleRetry()
       }
     }
-    await this.#flushAll()
+    await this.#events.flushAll()
     for (const id of [...this.#unrecorded.keys()]) {
       const run = this.#live.get(id)
       if (run === undefined) continue
@@ -459,49 +463,6 @@ export class RunRegistry {
       this.#retryTimer = undefined
       void this.#retry()
     }, this.#opts.retryMs)
-  }
-
-  /** Events go to the store in small batches: one transaction per batch, not per line of output. */
-  #persistLater (id: string, event: RunEvent): void {
-    let window = this.#windows.get(id)
-    if (window === undefined) {
-      window = new SeqWindow(this.#opts.stored)
-      this.#windows.set(id, window)
-    }
-    window.push(event.seq, JSON.stringify(event.data).length + 32)
-    const pending = this.#pendingEvents.get(id) ?? []
-    pending.push(event)
-    // What the store would drop anyway need not wait in memory for it.
-    const keep = pending.findIndex((e) => e.seq >= window.oldest)
-    if (keep > 0) pending.splice(0, keep)
-    this.#pendingEvents.set(id, pending)
-    this.#flushTimer ??= setTimeout(() => {
-      this.#flushTimer = undefined
-      void this.#flushAll()
-    }, FLUSH_MS)
-  }
-
-  async #flushAll (): Promise<void> {
-    for (const id of [...this.#pendingEvents.keys()]) {
-      await this.#flush(id).catch((error: unknown) => {
-        this.#opts.hooks.onDeferred?.(`events of ${id}`, error)
-        this.#scheduleRetry()
-      })
-    }
-  }
-
-  async #flush (id: string): Promise<void> {
-    const pending = this.#pendingEvents.get(id)
-    if (pending === undefined || pending.length === 0) return
-    this.#pendingEvents.delete(id)
-    const keepFrom = this.#windows.get(id)?.oldest ?? 1
-    try {
-      await this.#opts.store.appendEvents(id, pending, keepFrom)
-    } catch (error) {
-      // Put back in front of anything appended meanwhile, so the order holds for the next attempt.
-      this.#pendingEvents.set(id, [...pending, ...(this.#pendingEvents.get(id) ?? [])])
-      throw error
-    }
   }
 
   async #replayOrNull (keys: readonly string[]): Promise<AcceptResult | null> {
@@ -526,9 +487,8 @@ export class RunRegistry {
   }
 
   #stopTimers (): void {
-    clearTimeout(this.#flushTimer)
+    this.#events.stop()
     clearTimeout(this.#retryTimer)
-    this.#flushTimer = undefined
     this.#retryTimer = undefined
   }
 }

@@ -86,6 +86,8 @@ export class RunState {
   get id (): string { return this.#run.id }
   get status (): RunStatus { return this.#run.status }
   get isFinal (): boolean { return FINAL_STATUSES.has(this.#run.status) }
+  /** Final and recorded (audit and store): `finished` has resolved. */
+  get settled (): boolean { return this.#settled }
 
   /** A copy of the public run object (never the token). */
   snapshot (): Run {
