@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildLog, expectedBreak, linesOf, logFileNames, snapshot, verifyDir, type Snapshot } from './helpers.ts'
+import { buildLog, expectedBreak, linesOf, snapshot, verifyDir, type Snapshot } from './helpers.ts'
 
 const RECORDS = 2000
 const RUNS = Number(process.env.AUDIT_PROPERTY_RUNS ?? 1000)

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { killRunProcesses } from '../../src/proc/run-processes.ts'
+import { isDeadOrZombie, waitFor } from '../runner/helpers.ts'
 
 export const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url))
 
@@ -63,24 +64,9 @@ export async function firstLine (child: ChildProcess, ms = 10_000): Promise<stri
 }
 
 /** Running, as opposed to gone or a zombie nobody reaps (PID 1 here does not reap). */
-export function isAlive (pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1')
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3)
-    return state !== 'Z' && state !== 'X'
-  } catch {
-    return false
-  }
-}
+export const isAlive = (pid: number): boolean => !isDeadOrZombie(pid)
 
-export async function waitFor (check: () => boolean, ms: number): Promise<boolean> {
-  const until = performance.now() + ms
-  while (performance.now() < until) {
-    if (check()) return true
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-  return check()
-}
+export { waitFor }
 
 /** Clock ticks since boot, from /proc/uptime: brackets a process's start time independently of stat. */
 export function uptimeTicks (ticksPerSecond: number): number {
