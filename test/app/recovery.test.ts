@@ -9,15 +9,10 @@ import { AuditLog } from '../../src/audit/audit-log.ts'
 import type { Run } from '../../src/schemas/run.ts'
 import { SqliteStore } from '../../src/store/sqlite-store.ts'
 import { ADMIN, buildTestGateway } from '../helpers/build-app.ts'
+import { runObject } from '../helpers/run-object.ts'
 
 function run (id: string, status: Run['status'], createdAt: number): Run {
-  return {
-    id, caller: 'ci', user: 'ana', thread: null, command: 'run', status,
-    created_at: new Date(createdAt).toISOString(), started_at: status === 'running' ? new Date(createdAt + 10).toISOString() : null,
-    finished_at: null, duration_ms: null, exit_code: null, output: '', truncated: false, error: null,
-    session: null, cost_usd: null, turns: null,
-    links: { self: `/v1/runs/${id}`, events: `/v1/runs/${id}/events`, cancel: `/v1/runs/${id}/cancel` }
-  }
+  return runObject(id, createdAt, { status, started_at: status === 'running' ? new Date(createdAt + 10).toISOString() : null })
 }
 
 describe('recovery at start-up', () => {

@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import type { Run, RunEvent } from '../../src/schemas/run.ts'
+import { runObject as baseRun } from '../helpers/run-object.ts'
 import { MemoryStore } from '../../src/store/memory-store.ts'
 import { StoreUnavailableError, type NewRun, type RunStore } from '../../src/store/run-store.ts'
 import { SqliteStore } from '../../src/store/sqlite-store.ts'
@@ -26,27 +27,7 @@ function open (kind: 'sqlite' | 'memory', dir = tempDir()): RunStore {
 }
 
 function runObject (id: string, patch: Partial<Run> = {}): Run {
-  return {
-    id,
-    caller: 'ci',
-    user: 'ana',
-    thread: null,
-    command: 'run',
-    status: 'queued',
-    created_at: new Date(T0).toISOString(),
-    started_at: null,
-    finished_at: null,
-    duration_ms: null,
-    exit_code: null,
-    output: '',
-    truncated: false,
-    error: null,
-    session: null,
-    cost_usd: null,
-    turns: null,
-    links: { self: `/v1/runs/${id}`, events: `/v1/runs/${id}/events`, cancel: `/v1/runs/${id}/cancel` },
-    ...patch
-  }
+  return baseRun(id, T0, patch)
 }
 
 function newRun (id: string, keys: string[] = [], now = T0): NewRun {
