@@ -77,8 +77,30 @@ export const RateLimitSchema = Type.Object({
 
 export const SchemeName = Type.Union([
   Type.Literal('hmac-sha256'),
-  Type.Literal('standard-webhooks')
-], { description: 'How requests from this caller are signed (contract §4)' })
+  Type.Literal('standard-webhooks'),
+  Type.Literal('github'),
+  Type.Literal('slack'),
+  Type.Literal('twilio'),
+  Type.Literal('line'),
+  Type.Literal('teams'),
+  Type.Literal('telegram'),
+  Type.Literal('discord')
+], { description: 'How requests from this caller are signed (contract §4); the platform schemes also fix how messages are read and answered (§5)' })
+
+export const ReplySchema = Type.Object({
+  api_base: Type.Optional(Type.String({ format: 'uri', description: 'twilio, line, telegram, discord: base URL of the platform API (defaults to the real one; tests point it at a local server)' })),
+  token: Type.Optional(Type.String({ minLength: 1, description: 'line: channel access token; telegram: bot token; slack: bot token (optional, for Events API messages and threads)' })),
+  account_sid: Type.Optional(Type.String({ pattern: '^AC[0-9a-fA-F]{32}$', description: 'twilio: account SID the Messages API is called with (auth token = the caller\'s first secret)' })),
+  from: Type.Optional(Type.String({ minLength: 1, description: 'twilio: sender number (`+E164` or `whatsapp:+E164`); default: the number the user wrote to' })),
+  webhook_url: Type.Optional(Type.String({ format: 'uri', description: 'teams: Workflows webhook URL that receives results which miss the 5 s answer window' })),
+  application_id: Type.Optional(Type.String({ pattern: '^[0-9]{1,24}$', description: 'discord: application id the follow-up webhook is addressed to' })),
+  response_type: Type.Optional(Type.Union([Type.Literal('ephemeral'), Type.Literal('in_channel')], { description: 'slack: who sees results sent to response_url (default ephemeral: only the user who asked)' }))
+}, { additionalProperties: false, description: 'How results go back to the platform (contract §6); which keys apply depends on the scheme' })
+
+export const CallbackSchema = Type.Object({
+  url: Type.String({ format: 'uri', description: 'Receives the finished run object as a POST' }),
+  secret: Type.String({ description: 'Standard Webhooks secret (`whsec_` + base64) the POST is signed with' })
+}, { additionalProperties: false, description: 'Where the finished run object is sent, signed with Standard Webhooks and retried with backoff' })
 
 export const CallerSchema = Type.Object({
   scheme: SchemeName,
@@ -87,7 +109,11 @@ export const CallerSchema = Type.Object({
   rate_limit: Type.Optional(RateLimitSchema),
   commands: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'Names of the commands this caller may use' })),
   default_command: Type.Optional(Type.String({ minLength: 1, description: 'Command used for text without a leading slash; without it such text is refused' })),
-  tools: Type.Optional(ToolsSchema)
+  tools: Type.Optional(ToolsSchema),
+  users: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { maxItems: 10000, description: 'Platform schemes: user ids allowed to use this caller (an empty list refuses to start; github also takes "*" for any sender)' })),
+  reply: Type.Optional(ReplySchema),
+  callback: Type.Optional(CallbackSchema),
+  prompt: Type.Optional(Type.String({ minLength: 1, description: 'github: prompt template for a failed workflow or check suite; `{repository}`, `{branch}`, `{sha}`, `{workflow}`, `{url}` are filled in' }))
 }, { additionalProperties: false })
 
 export const AuditSchema = Type.Object({
@@ -142,6 +168,8 @@ export type Config = Readonly<Required<Omit<ConfigInput, 'admin_token'>> & Pick<
   readonly demo: boolean
 }
 export type CallerConfig = Static<typeof CallerSchema>
+export type ReplyConfig = Static<typeof ReplySchema>
+export type CallbackConfig = Static<typeof CallbackSchema>
 export type CommandConfig = Static<typeof CommandSchema>
 export type ToolsConfig = Static<typeof ToolsSchema>
 export type AgentConfig = Required<Static<typeof AgentSchema>>

@@ -12,6 +12,11 @@ export interface VerifyInput {
   maxAge: number
   /** Current time in unix seconds (injected so tests control the clock). */
   now: number
+  /**
+   * The URL the sender addressed, as it sees it: `server.public_url` (or this request's own
+   * scheme and host) followed by the raw path and query. Only schemes that sign the URL (twilio) use it, and fail closed without it.
+   */
+  url?: string
 }
 
 export type VerifyResult =

@@ -1,0 +1,165 @@
+// The Outbound used in production: undici with a bounded connect, header and body time per
+// attempt, a few quick retries for answers that say "try again" (429, 5xx, network faults),
+// honouring Retry-After when it is short. Longer outages are the delivery service's business: it
+// retries the whole delivery later, from the state it saved.
+import { Agent, request, type Dispatcher } from 'undici'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { DeliveryError, type Outbound, type OutboundRequest, type OutboundResponse } from './outbound.ts'
+
+export interface HttpOutboundOptions {
+  /** Attempts per send, the first included. */
+  attempts?: number
+  /** First backoff, doubled per attempt (with jitter). */
+  backoffMs?: number
+  /** A Retry-After longer than this ends the send (the delivery service waits instead). */
+  maxInlineWaitMs?: number
+  timeoutMs?: number
+  /** Largest answer body read, bytes. */
+  maxResponseBytes?: number
+  dispatcher?: Dispatcher
+}
+
+export function createHttpOutbound (opts: HttpOutboundOptions = {}): Outbound & { close (): Promise<void> } {
+  const attempts = opts.attempts ?? 3
+  const backoffMs = opts.backoffMs ?? 500
+  const maxInlineWaitMs = opts.maxInlineWaitMs ?? 5000
+  const maxResponseBytes = opts.maxResponseBytes ?? 1024 * 1024
+  const dispatcher = opts.dispatcher ?? new Agent({ connections: 16, connectTimeout: 5000 })
+
+  async function once (req: OutboundRequest): Promise<OutboundResponse> {
+    const host = hostOf(req.url)
+    const timeoutMs = req.timeoutMs ?? opts.timeoutMs ?? 10_000
+    const headers: Record<string, string> = { 'user-agent': 'hookgate', ...req.headers }
+    let body: string | undefined = req.body
+    if (req.json !== undefined) {
+      body = JSON.stringify(req.json)
+      headers['content-type'] ??= 'application/json'
+    } else if (req.form !== undefined) {
+      body = new URLSearchParams(req.form).toString()
+      headers['content-type'] ??= 'application/x-www-form-urlencoded'
+    }
+    let res: Dispatcher.ResponseData<unknown>
+    try {
+      res = await request(req.url, {
+        method: req.method,
+        headers,
+        ...(body !== undefined ? { body } : {}),
+        dispatcher,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        // undici's request() never follows redirects: a 3xx is an error here, like any non-2xx.
+        signal: AbortSignal.timeout(timeoutMs + 1000)
+      })
+    } catch (error) {
+      // The cause names the fault kind only (timeout, refused, reset); the URL is never quoted.
+      throw new DeliveryError(`${host}: ${faultKind(error)}`, { retryable: true })
+    }
+    let text: string
+    try {
+      text = await readCapped(res.body, maxResponseBytes)
+    } catch {
+      throw new DeliveryError(`${host}: answer body could not be read`, { retryable: true, status: res.statusCode })
+    }
+    const responseHeaders = flatHeaders(res.headers)
+    if (res.statusCode >= 200 && res.statusCode < 300) {
+      return {
+        status: res.statusCode,
+        headers: responseHeaders,
+        text,
+        json<T> (): T {
+          try {
+            return JSON.parse(text) as T
+          } catch {
+            throw new DeliveryError(`${host}: answered ${res.statusCode} with a body that is not JSON`, { retryable: false, status: res.statusCode })
+          }
+        }
+      }
+    }
+    const retryable = res.statusCode === 429 || res.statusCode === 408 || res.statusCode >= 500
+    throw new DeliveryError(`${host}: answered ${res.statusCode}`, {
+      retryable,
+      status: res.statusCode,
+      retryAfterMs: retryAfterMs(responseHeaders['retry-after'], text)
+    })
+  }
+
+  return {
+    async send (req) {
+      let last: DeliveryError | undefined
+      for (let attempt = 1; attempt <= attempts; attempt++) {
+        try {
+          return await once(req)
+        } catch (error) {
+          if (!(error instanceof DeliveryError)) throw error
+          last = error
+          if (!error.retryable || attempt === attempts) break
+          const backoff = backoffMs * 2 ** (attempt - 1) * (0.75 + Math.random() * 0.5)
+          const wait = Math.max(backoff, error.retryAfterMs ?? 0)
+          if (wait > maxInlineWaitMs) break
+          await sleep(wait)
+        }
+      }
+      throw last!
+    },
+    async close () {
+      if (opts.dispatcher === undefined) await dispatcher.close()
+    }
+  }
+}
+
+function hostOf (url: string): string {
+  try {
+    return new URL(url).host
+  } catch {
+    return '(invalid URL)'
+  }
+}
+
+function faultKind (error: unknown): string {
+  const code = (error as { code?: unknown }).code
+  if (typeof code === 'string' && /^[A-Z_]{2,40}$/.test(code)) return code.includes('TIMEOUT') ? 'timed out' : code
+  if ((error as Error).name === 'TimeoutError' || (error as Error).name === 'AbortError') return 'timed out'
+  return 'connection failed'
+}
+
+/**
+ * Seconds or an HTTP date in Retry-After; otherwise Telegram's `parameters.retry_after` in a JSON
+ * error body, which is where the Bot API puts it.
+ */
+export function retryAfterMs (header: string | undefined, body: string): number | null {
+  if (header !== undefined && header !== '') {
+    if (/^\d{1,7}$/.test(header.trim())) return Number(header.trim()) * 1000
+    const date = Date.parse(header)
+    if (Number.isFinite(date)) return Math.max(0, date - Date.now())
+  }
+  if (body.length > 0 && body.length < 4096) {
+    try {
+      const seconds = (JSON.parse(body) as { parameters?: { retry_after?: unknown } }).parameters?.retry_after
+      if (typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= 0) return seconds * 1000
+    } catch {}
+  }
+  return null
+}
+
+function flatHeaders (headers: Dispatcher.ResponseData<unknown>['headers']): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue
+    out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value)
+  }
+  return out
+}
+
+async function readCapped (body: Dispatcher.ResponseData<unknown>['body'], max: number): Promise<string> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length
+    if (size > max) {
+      body.destroy()
+      break
+    }
+    chunks.push(chunk as Buffer)
+  }
+  return Buffer.concat(chunks).toString('utf8')
+}
