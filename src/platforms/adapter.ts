@@ -35,6 +35,12 @@ export interface InboundMessage {
   /** The platform's signed id of this event: a redelivery carries the same one, so it never runs twice. */
   eventId: string
   target: ReplyTarget
+  /**
+   * Set when the request is not a chat message but an event with its own prompt (GitHub: a failed
+   * workflow rendered through the caller's `prompt` template). Runs as `command` with this prompt,
+   * without command parsing; the global policy still applies to the prompt.
+   */
+  direct?: { command: string, prompt: string }
 }
 
 export interface InboundRequest {
@@ -96,6 +102,8 @@ export interface DeliveryProgress {
 
 export interface DeliveryContext {
   http: Outbound
+  /** Stable across retries of the same delivery (e.g. for LINE's X-Line-Retry-Key, a UUID). */
+  deliveryId: string
   callerId: string
   /** The caller's config: `reply` settings and `secrets` (e.g. the Twilio auth token). */
   caller: CallerConfig
