@@ -78,6 +78,6 @@ export async function buildApp (config: Config, opts: AppOptions): Promise<Fasti
     await gateway.registry.drain()
     await gateway.streams.idle(STREAM_FLUSH_MS)
   })
-  app.addHook('onClose', async () => { gateway.stop() })
+  app.addHook('onClose', async () => { await gateway.stop() })
   return app
 }

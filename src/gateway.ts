@@ -14,7 +14,12 @@ import type { AuditSink } from './audit/audit-log.ts'
 import type { Launcher } from './runner/launcher.ts'
 import { runAgent } from './runner/run-agent.ts'
 import { AdminToken } from './auth/bearer.ts'
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
+import { RunLinks } from './auth/run-links.ts'
+import { DeliveryService } from './delivery/delivery-service.ts'
+import { createHttpOutbound } from './delivery/http-outbound.ts'
+import type { Outbound } from './delivery/outbound.ts'
+import { adapterFor } from './platforms/index.ts'
 import { StreamTracker } from './sse/stream-tracker.ts'
 
 const DAY_MS = 24 * 3600 * 1000
@@ -30,6 +35,12 @@ export interface GatewayDeps {
   processes?: ProcessControl
   /** Wall clock in ms; injected so tests control signature windows and expiries. */
   now: () => number
+  /** Outbound HTTP for deliveries (platform APIs, callbacks); default: the undici client. */
+  outbound?: Outbound
+  /** Key of run links (state_dir/link.key in production); default: random, valid for this process. */
+  linkKey?: Buffer
+  /** Backoff of failed deliveries (tests shorten it). */
+  deliveryRetry?: { firstMs?: number, maxMs?: number, attempts?: number }
 }
 
 export interface PendingConfirmation {
@@ -46,6 +57,9 @@ export class Gateway {
   readonly registry: RunRegistry
   readonly admin: AdminToken
   readonly streams = new StreamTracker()
+  readonly links: RunLinks
+  readonly deliveries: DeliveryService
+  readonly #outbound: Outbound & { close?: () => Promise<void> }
   #pruneTimer: NodeJS.Timeout | undefined
 
   constructor (config: Config, deps: GatewayDeps) {
@@ -55,6 +69,8 @@ export class Gateway {
     this.policy = compilePolicy(config)
     this.confirmations = new ConfirmationStore<PendingConfirmation>(deps.store, { now: deps.now })
     this.admin = new AdminToken(config.admin_token)
+    this.links = new RunLinks(deps.linkKey ?? randomBytes(32), config.server.public_url)
+    this.#outbound = deps.outbound ?? createHttpOutbound()
     this.registry = new RunRegistry({
       concurrency: config.limits.concurrency,
       queue: config.limits.queue,
@@ -99,21 +115,36 @@ export class Gateway {
         }
       }
     })
+    this.deliveries = new DeliveryService({
+      config,
+      store: deps.store,
+      audit: deps.audit,
+      http: this.#outbound,
+      now: deps.now,
+      getRun: (id) => this.registry.get(id),
+      adapterFor,
+      linkFor: (id) => this.links.linkFor(id),
+      ...(deps.deliveryRetry !== undefined ? { retry: deps.deliveryRetry } : {})
+    })
   }
 
   /**
    * Before the first request: runs a crash left queued or running are interrupted and their leftover
-   * processes killed, then old runs are pruned, now and every hour.
+   * processes killed, deliveries a previous process owed are resumed (so a platform user hears of a
+   * run the crash interrupted), then old runs are pruned, now and every hour.
    */
   async start (): Promise<void> {
     await this.registry.recover()
+    await this.deliveries.resume()
     await this.prune()
     this.#pruneTimer = setInterval(() => { void this.prune().catch(() => {}) }, PRUNE_EVERY_MS)
     this.#pruneTimer.unref()
   }
 
-  stop (): void {
+  async stop (): Promise<void> {
     clearInterval(this.#pruneTimer)
+    await this.deliveries.stop()
+    await this.#outbound.close?.()
   }
 
   /** Deletes runs finished more than `retention` days ago, and expired keys and confirmations. */

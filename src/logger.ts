@@ -1,13 +1,13 @@
 // Process log options. Signature headers, bearer tokens and the `token` query parameter are
 // removed before anything is written: together with a body they would be a replay kit.
 import type { FastifyServerOptions } from 'fastify'
+import { CREDENTIAL_HEADERS } from './verify/scheme-headers.ts'
 
+// Every scheme's credential header (the Telegram one is the secret itself), from the one list.
 const REDACT = [
   'req.headers.authorization',
-  'req.headers["x-webhook-signature"]',
-  'req.headers["webhook-signature"]',
-  'req.headers["x-hub-signature-256"]',
-  'req.headers.cookie'
+  'req.headers.cookie',
+  ...CREDENTIAL_HEADERS.filter((name) => name !== 'authorization').map((name) => `req.headers["${name}"]`)
 ]
 
 export function stripTokenFromUrl (url: string): string {

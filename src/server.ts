@@ -16,6 +16,7 @@ import type { Config } from './config/schema.ts'
 import { loadConfigFile } from './config/load.ts'
 import { quickStartConfig, resolveConfigPath } from './config/quick-start.ts'
 import { createProcessControl } from './proc/process-control.ts'
+import { ensureStateSecret } from './config/state-secret.ts'
 import { acquireStateLock } from './proc/state-lock.ts'
 import { createExecaLauncher } from './runner/execa-launcher.ts'
 import { createStore } from './store/create-store.ts'
@@ -41,6 +42,8 @@ export function loadServeConfig (flags: ServeFlags, env: NodeJS.ProcessEnv, cwd:
   return { config: { ...loaded.config, server }, warnings: [...loaded.warnings] }
 }
 
+const LINK_KEY_FILE = 'link.key'
+
 export async function startServer (flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): Promise<FastifyInstance> {
   const { config, warnings } = loadServeConfig(flags, env, process.cwd())
   // One gateway per state directory: a second one would mark the first one's runs as crashed.
@@ -51,7 +54,9 @@ export async function startServer (flags: ServeFlags, env: NodeJS.ProcessEnv = p
   try {
     audit = new AuditLog(config.state_dir, Date.now, { rotateBytes: config.audit.rotate_bytes })
     store = createStore(config)
-    app = await buildApp(config, { env, launcher: createExecaLauncher(), audit, store, processes: createProcessControl(), now: Date.now })
+    // Run links sent to chats must keep working after a restart: their key lives with the state.
+    const linkKey = config.store === 'memory' ? undefined : Buffer.from(ensureStateSecret(config.state_dir, LINK_KEY_FILE), 'hex')
+    app = await buildApp(config, { env, launcher: createExecaLauncher(), audit, store, processes: createProcessControl(), now: Date.now, ...(linkKey !== undefined ? { linkKey } : {}) })
   } catch (error) {
     await store?.close()
     audit?.close()

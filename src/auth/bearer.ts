@@ -3,6 +3,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
 import type { RunState } from '../runs/run-state.ts'
+import type { RunLinks } from './run-links.ts'
 
 export function bearerFrom (request: FastifyRequest, allowQuery: boolean): string | null {
   const header = request.headers.authorization
@@ -30,11 +31,13 @@ export class AdminToken {
   }
 }
 
-export type Access = 'admin' | 'run' | 'none'
+/** `read`: a run link's token (src/auth/run-links.ts), which may read the run but not control it. */
+export type Access = 'admin' | 'run' | 'read' | 'none'
 
-export function accessTo (run: RunState | null, token: string | null, admin: AdminToken): Access {
+export function accessTo (run: RunState | null, token: string | null, admin: AdminToken, links?: RunLinks): Access {
   if (token === null) return 'none'
   if (admin.matches(token)) return 'admin'
   if (run !== null && run.tokenMatches(token)) return 'run'
+  if (run !== null && links?.matches(run.id, token) === true) return 'read'
   return 'none'
 }

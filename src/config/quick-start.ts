@@ -1,9 +1,8 @@
 // The configuration used when there is no file (contract §6.6): one local caller whose secret is
 // generated once and kept in the state directory, so `hookgate send` can sign with no flags.
-import { randomBytes } from 'node:crypto'
-import { closeSync, existsSync, fstatSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
-import { ConfigError } from '../errors.ts'
+import { existsSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { ensureStateSecret, readStateSecret } from './state-secret.ts'
 import { findOnPath as findOnPathDefault } from './find-on-path.ts'
 import { buildConfig } from './load.ts'
 import type { Config, ConfigInput } from './schema.ts'
@@ -42,25 +41,7 @@ export function quickStartConfig (options: QuickStartOptions): Config {
  * @throws ConfigError when the file is missing, unreadable, too short, or readable by other users.
  */
 export function readLocalSecret (stateDir: string): string {
-  const file = join(resolve(stateDir), LOCAL_SECRET_FILE)
-  let fd: number
-  try {
-    fd = openSync(file, 'r')
-  } catch (err) {
-    const missing = (err as NodeJS.ErrnoException).code === 'ENOENT'
-    throw secretError(file, missing ? 'not found: start `hookgate serve` once without a config file to create it' : (err as Error).message)
-  }
-  try {
-    const stat = fstatSync(fd)
-    if (!stat.isFile()) throw secretError(file, 'is not a regular file')
-    // Like ssh with private keys: a secret others could read may already be known to them.
-    if (process.platform !== 'win32' && (stat.mode & 0o077) !== 0) throw secretError(file, `is readable by other users: chmod 600 ${file}`)
-    const secret = readFileSync(fd, 'utf8').trim()
-    if (Buffer.byteLength(secret) < 16 || /\s/.test(secret)) throw secretError(file, `is not a usable secret: delete it to have a new one generated`)
-    return secret
-  } finally {
-    closeSync(fd)
-  }
+  return readStateSecret(stateDir, LOCAL_SECRET_FILE, 'start `hookgate serve` once without a config file to create it')
 }
 
 /** `--config`, else `$HOOKGATE_CONFIG`, else `./hookgate.yaml` if it exists, else null (quick start). Paths come back absolute. */
@@ -72,25 +53,6 @@ export function resolveConfigPath (flag: string | undefined, env: NodeJS.Process
   return existsSync(local) ? local : null
 }
 
-// Written to a private temporary file and linked into place, so the secret file never exists
-// half-written and two gateways starting at once end up sharing one secret.
 function ensureLocalSecret (stateDir: string): string {
-  mkdirSync(stateDir, { recursive: true, mode: 0o700 })
-  const file = join(stateDir, LOCAL_SECRET_FILE)
-  if (!existsSync(file)) {
-    const temp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`
-    writeFileSync(temp, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600, flag: 'wx' })
-    try {
-      linkSync(temp, file)
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
-    } finally {
-      unlinkSync(temp)
-    }
-  }
-  return readLocalSecret(stateDir)
-}
-
-function secretError (file: string, why: string): ConfigError {
-  return new ConfigError([{ path: '', message: `local secret ${file} ${why}` }])
+  return ensureStateSecret(stateDir, LOCAL_SECRET_FILE)
 }

@@ -5,6 +5,10 @@ import { BUILTIN_COMMANDS, isBuiltin } from '../policy/builtins.ts'
 import { compileLinear } from '../policy/linear-regex.ts'
 import { adminTokenProblem, secretKey } from './secrets.ts'
 import { childPointer, isObject, type ConfigProblem, type JsonObject } from './problems.ts'
+import { platformCallerProblems } from './platform-rules.ts'
+
+/** Schemes whose signature always covers a timestamp, so max_age 0 cannot mean "no timestamp". */
+const TIMESTAMPED: ReadonlySet<string> = new Set(['standard-webhooks', 'slack', 'discord'])
 
 /** Problems in a defaulted (not necessarily valid) configuration value. */
 export function ruleProblems (config: unknown): ConfigProblem[] {
@@ -66,7 +70,8 @@ function secretProblems (config: JsonObject): ConfigProblem[] {
       if ('error' in result) problems.push({ path, message: `secret ${result.error}` })
       else remember(result.key, path)
     }
-    if (caller.max_age === 0 && caller.scheme !== 'hmac-sha256') {
+    problems.push(...platformCallerProblems(id, caller, remember))
+    if (caller.max_age === 0 && TIMESTAMPED.has(caller.scheme)) {
       problems.push({ path: `${childPointer('/callers', id)}/max_age`, message: `max_age 0 (no signed timestamp) is only allowed for scheme "hmac-sha256"; ${caller.scheme} always signs a timestamp` })
     }
   }

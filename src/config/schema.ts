@@ -88,7 +88,7 @@ export const SchemeName = Type.Union([
 ], { description: 'How requests from this caller are signed (contract §4); the platform schemes also fix how messages are read and answered (§5)' })
 
 export const ReplySchema = Type.Object({
-  api_base: Type.Optional(Type.String({ format: 'uri', description: 'twilio, line, telegram, discord: base URL of the platform API (defaults to the real one; tests point it at a local server)' })),
+  api_base: Type.Optional(Type.String({ format: 'uri', description: 'twilio, line, telegram, discord, slack (Web API): base URL of the platform API (defaults to the real one; tests point it at a local server)' })),
   token: Type.Optional(Type.String({ minLength: 1, description: 'line: channel access token; telegram: bot token; slack: bot token (optional, for Events API messages and threads)' })),
   account_sid: Type.Optional(Type.String({ pattern: '^AC[0-9a-fA-F]{32}$', description: 'twilio: account SID the Messages API is called with (auth token = the caller\'s first secret)' })),
   from: Type.Optional(Type.String({ minLength: 1, description: 'twilio: sender number (`+E164` or `whatsapp:+E164`); default: the number the user wrote to' })),

@@ -24,10 +24,11 @@ export function configWarnings (config: Config): ConfigProblem[] {
   }
   for (const [id, caller] of Object.entries(config.callers)) {
     const base = childPointer('/callers', id)
-    if (caller.max_age === 0) {
+    if (caller.max_age === 0 && (caller.scheme === 'hmac-sha256' || caller.scheme === 'standard-webhooks')) {
       warn(`${base}/max_age`, 'max_age 0: requests carry no signed timestamp, so there is no replay window and a captured request stays valid (only requests that repeat a body `id` are deduplicated)')
     }
-    if ((caller.commands ?? []).length === 0 && caller.default_command === undefined) {
+    // A github caller runs its `prompt` template, not commands.
+    if (caller.scheme !== 'github' && (caller.commands ?? []).length === 0 && caller.default_command === undefined) {
       warn(`${base}/commands`, 'this caller has no commands and no default_command: it can only use built-ins such as /help and can never start a run')
     }
   }

@@ -28,15 +28,18 @@ export function createHttpOutbound (opts: HttpOutboundOptions = {}): Outbound & 
 
   async function once (req: OutboundRequest): Promise<OutboundResponse> {
     const host = hostOf(req.url)
+    // A malformed URL or another scheme is a config fault that no retry fixes (and undici's error would quote it).
+    if (host === null) throw new DeliveryError('invalid URL: not http or https', { retryable: false })
     const timeoutMs = req.timeoutMs ?? opts.timeoutMs ?? 10_000
     const headers: Record<string, string> = { 'user-agent': 'hookgate', ...req.headers }
+    const typed = Object.keys(headers).some((name) => name.toLowerCase() === 'content-type')
     let body: string | undefined = req.body
     if (req.json !== undefined) {
       body = JSON.stringify(req.json)
-      headers['content-type'] ??= 'application/json'
+      if (!typed) headers['content-type'] = 'application/json'
     } else if (req.form !== undefined) {
       body = new URLSearchParams(req.form).toString()
-      headers['content-type'] ??= 'application/x-www-form-urlencoded'
+      if (!typed) headers['content-type'] = 'application/x-www-form-urlencoded'
     }
     let res: Dispatcher.ResponseData<unknown>
     try {
@@ -93,10 +96,11 @@ export function createHttpOutbound (opts: HttpOutboundOptions = {}): Outbound & 
           if (!(error instanceof DeliveryError)) throw error
           last = error
           if (!error.retryable || attempt === attempts) break
-          const backoff = backoffMs * 2 ** (attempt - 1) * (0.75 + Math.random() * 0.5)
-          const wait = Math.max(backoff, error.retryAfterMs ?? 0)
-          if (wait > maxInlineWaitMs) break
-          await sleep(wait)
+          // Only the platform's own Retry-After ends the send early, and the caller gets it to schedule
+          // by; our backoff is merely capped, so a plain 500 still gets every attempt.
+          if (error.retryAfterMs !== null && error.retryAfterMs > maxInlineWaitMs) break
+          const backoff = Math.min(maxInlineWaitMs, backoffMs * 2 ** (attempt - 1) * (0.75 + Math.random() * 0.5))
+          await sleep(Math.max(backoff, error.retryAfterMs ?? 0))
         }
       }
       throw last!
@@ -107,11 +111,13 @@ export function createHttpOutbound (opts: HttpOutboundOptions = {}): Outbound & 
   }
 }
 
-function hostOf (url: string): string {
+/** The host to name in messages, or null when the URL is not an http(s) URL. */
+function hostOf (url: string): string | null {
   try {
-    return new URL(url).host
+    const parsed = new URL(url)
+    return parsed.protocol === 'http:' || parsed.protocol === 'https:' ? parsed.host : null
   } catch {
-    return '(invalid URL)'
+    return null
   }
 }
 

@@ -87,7 +87,7 @@ export type Reaction =
 export interface MessageLimits {
   /** Longest message the platform takes, counted in `unit`. */
   chars: number
-  /** LINE counts UTF-16 code units; the others code points. */
+  /** LINE and Telegram count UTF-16 code units; the others code points. */
   unit: 'utf16' | 'codepoint'
   /** Messages one result may use; beyond it the last one links to the run instead. */
   maxMessages: number
@@ -125,6 +125,13 @@ export interface PlatformAdapter {
    * False (LINE, GitHub): notices and refusals are sent with `deliver` instead.
    */
   readonly answerVisible: boolean
+  /** Where it depends on the request (Slack: a slash command's answer is shown, an Events API answer is not). */
+  answerShows? (req: InboundRequest): boolean
+  /**
+   * How many of a finished run's `parts` the webhook answer carries (default: all). The rest is
+   * delivered as usual, starting after them (Teams: an answer has a size limit).
+   */
+  partsInAnswer? (parts: string[]): number
   /** Reads the verified request. Never throws: a malformed payload is `invalid`. */
   parse (req: InboundRequest): ParseResult
   /** The webhook answer, once every message of the request has its reaction (same order as parsed). */

@@ -36,6 +36,8 @@ export interface CompiledCaller {
   /** The commands this caller may use, each with its tools already narrowed. */
   readonly commands: ReadonlyMap<string, ToolPolicy>
   readonly defaultCommand: string | null
+  /** The caller's own tools, for prompts that come from its config rather than a command (GitHub). */
+  readonly tools: ToolPolicy
 }
 
 export interface CompiledPolicyParts {
@@ -100,6 +102,23 @@ export class CompiledPolicy {
     }
     if (!caller.commands.has(name)) return denied(`callers.${caller.id}.commands (command "${name}" not allowed)`)
     return this.#run(caller, name, parsed.args)
+  }
+
+  /**
+   * A prompt the caller's own config produced (a GitHub failure rendered through its `prompt`
+   * template): no command parsing, but the same limits and block patterns as every prompt, and the
+   * caller's tools.
+   */
+  resolveDirect (callerId: string, command: string, rawPrompt: string): Resolution {
+    const caller = this.#parts.callers.get(callerId)
+    if (caller === undefined) return denied('unknown caller')
+    if (exceedsCodePoints(rawPrompt, this.#parts.maxPromptChars)) return denied('max_prompt_chars')
+    const prompt = normalizeText(rawPrompt)
+    if (!prompt.ok) return denied(prompt.reason)
+    if (prompt.matchText === '') return denied('empty prompt')
+    const blocked = this.#blockedBy(prompt.matchText)
+    if (blocked !== null) return denied(blocked)
+    return { kind: 'run', command, args: '', prompt: prompt.agentText, tools: { allow: [...caller.tools.allow], deny: [...caller.tools.deny] }, needsConfirm: false }
   }
 
   #run (caller: CompiledCaller, name: string, rawArgs: string): Resolution {

@@ -132,7 +132,7 @@ function compileCaller (
       : `unknown command "${defaultCommand}" (not defined under /commands)`
     problems.push({ path: at('default_command'), message: why })
   }
-  return { id, commands: allowed, defaultCommand }
+  return { id, commands: allowed, defaultCommand, tools: narrowTools(config.tools, undefined) }
 }
 
 /** The matching form of an operator-written value (a choice or a confirm value). */

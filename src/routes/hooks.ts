@@ -12,11 +12,14 @@ import { Compile } from 'typebox/compile'
 import secureJson from 'secure-json-parse'
 import type { Gateway } from '../gateway.ts'
 import type { AuditEntry } from '../audit/audit-log.ts'
-import { BadRequestError, NotFoundError, OverloadedError, PolicyDeniedError, RateLimitedError, UnauthorizedError } from '../errors.ts'
-import { ErrorSchema, NoticeSchema, WebhookBodySchema, WebhookParamsSchema, WebhookQuerySchema, type WebhookBody } from '../schemas/http.ts'
+import { BadRequestError, OverloadedError, RateLimitedError, UnauthorizedError } from '../errors.ts'
+import { ErrorSchema, NoticeSchema, PlatformPayloadSchema, WebhookBodySchema, WebhookParamsSchema, WebhookQuerySchema, type WebhookBody } from '../schemas/http.ts'
 import { RunSchema } from '../schemas/run.ts'
-import { cancelNotice, helpNotice, newSessionNotice, statusNotice } from '../hooks/builtins.ts'
 import { answerRun } from '../hooks/answer.ts'
+import { dispatch } from '../hooks/dispatch.ts'
+import { answerPlatform } from '../hooks/platform-answer.ts'
+import { isPlatformScheme } from '../platforms/adapter.ts'
+import { SECURITY_SCHEME_NAMES } from '../plugins/openapi.ts'
 import type { SseOptions } from '../sse/sse-stream.ts'
 
 declare module 'fastify' {
@@ -35,7 +38,9 @@ export interface HooksRouteOptions {
 
 const webhookBody = Compile(WebhookBodySchema)
 
-const errors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 413: ErrorSchema, 429: ErrorSchema, 503: ErrorSchema }
+const SECURITY = SECURITY_SCHEME_NAMES.map((name) => ({ [name]: [] }))
+
+const errors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 413: ErrorSchema, 429: ErrorSchema, 503: ErrorSchema }
 
 const hooksRoute: FastifyPluginAsyncTypebox<HooksRouteOptions> = async (app, { gateway, sse }) => {
   const { config, deps } = gateway
@@ -91,6 +96,13 @@ const hooksRoute: FastifyPluginAsyncTypebox<HooksRouteOptions> = async (app, { g
     done(null, body)
   })
 
+  // The URL as the sender addressed it: Twilio signs it, so behind a proxy `server.public_url` must
+  // say how the platform reaches us; without it, this request's own scheme and host.
+  const signedUrl = (request: FastifyRequest): string => {
+    const base = config.server.public_url ?? `${request.protocol}://${request.host}`
+    return base.replace(/\/+$/, '') + request.raw.url
+  }
+
   app.post('/v1/hooks/:caller', {
     bodyLimit: config.limits.body_bytes,
     schema: {
@@ -100,8 +112,8 @@ const hooksRoute: FastifyPluginAsyncTypebox<HooksRouteOptions> = async (app, { g
         'Answers with the event stream (`Accept: text/event-stream`), 202 at once (`Prefer: respond-async`), or waits up to `limits.sync_wait` seconds.',
       params: WebhookParamsSchema,
       querystring: WebhookQuerySchema,
-      body: WebhookBodySchema,
-      security: [{ hmacSha256: [] }, { standardWebhooks: [] }],
+      body: Type.Union([WebhookBodySchema, PlatformPayloadSchema]),
+      security: SECURITY,
       response: {
         200: Type.Union([RunSchema, NoticeSchema], { description: 'The finished run, or the answer of a built-in command or a confirmation request (no run started)' }),
         202: { ...RunSchema, description: 'The run was accepted and is still queued or running; follow `links`' },
@@ -128,10 +140,13 @@ const hooksRoute: FastifyPluginAsyncTypebox<HooksRouteOptions> = async (app, { g
         headers: request.headers,
         secrets: callerConfig.secrets,
         maxAge: callerConfig.max_age ?? 300,
-        now: Math.floor(deps.now() / 1000)
+        now: Math.floor(deps.now() / 1000),
+        url: signedUrl(request)
       })
       if (!result.ok) reject(request, result.reason, new UnauthorizedError())
       else request.replayKey = result.replayKey
+      // A platform's payload is read by its adapter, in the handler.
+      if (isPlatformScheme(callerConfig.scheme)) return
       let body: unknown
       try {
         body = secureJson.parse(rawBody.toString('utf8'), undefined, { protoAction: 'error', constructorAction: 'error' })
@@ -148,88 +163,45 @@ const hooksRoute: FastifyPluginAsyncTypebox<HooksRouteOptions> = async (app, { g
     }
   }, async (request, reply) => {
     const { caller } = request.params
+    const callerConfig = config.callers[caller]!
+    const hooks = {
+      record,
+      limit: async (): Promise<number | null> => {
+        const limiter = perCaller.get(caller)
+        if (limiter === undefined) return null
+        const limit = await limiter(request)
+        return !limit.isAllowed && limit.isExceeded ? limit.ttlInSeconds : null
+      }
+    }
+    if (isPlatformScheme(callerConfig.scheme)) {
+      return answerPlatform(request, reply, { gateway, scheme: callerConfig.scheme, rawBody: request.body as Buffer, replayKey: request.replayKey, hooks })
+    }
     const body = request.body as WebhookBody
-    const user = body.user ?? null
-    const keys = [
-      ...(request.replayKey !== null ? [`sig:${caller}:${request.replayKey}`] : []),
-      ...(body.id !== undefined ? [`id:${caller}:${body.id}`] : [])
-    ]
-
-    const replay = await gateway.registry.findReplay(keys).catch((error: unknown) => {
-      throw Object.assign(new OverloadedError(`store unavailable: ${(error as Error).message}`), { retryAfter: 5 })
-    })
-    if (replay !== null) {
-      record({ event: 'rejected', caller, user, run: replay.id, reason: 'replayed' })
-      void reply.header('hookgate-replayed', 'true')
-      return answerRun(request, reply, { gateway, sse, run: replay, token: null })
-    }
-
-    const limiter = perCaller.get(caller)
-    if (limiter !== undefined) {
-      const limit = await limiter(request)
-      if (!limit.isAllowed && limit.isExceeded) {
-        reject(request, 'caller_rate_limited', Object.assign(new RateLimitedError(limit.ttlInSeconds), { retryAfter: limit.ttlInSeconds }))
-      }
-    }
-
-    const decision = gateway.policy.resolve(caller, body.text)
-    const demo = config.demo ? { demo: true } : {}
-    switch (decision.kind) {
-      case 'denied':
-        return reject(request, `policy: ${decision.rule}`, new PolicyDeniedError(decision.rule))
-      case 'builtin': {
-        const ctx = { gateway, caller, user }
-        if (decision.name === 'confirm') return confirm(request, reply, decision.args, keys)
-        if (decision.name === 'allow' || decision.name === 'deny') {
-          // No agent profile asks for permissions yet, so there is never a request to answer.
-          throw new NotFoundError(`No pending permission request ${decision.args || '(no id given)'}`)
-        }
-        const notice = decision.name === 'help'
-          ? helpNotice(ctx)
-          : decision.name === 'status'
-            ? statusNotice(ctx)
-            : decision.name === 'cancel' ? cancelNotice(ctx, decision.args) : newSessionNotice()
-        return reply.code(200).send({ ...notice, ...demo })
-      }
-      case 'run': {
-        const runRequest = { caller, user, thread: body.thread ?? null, command: decision.command, prompt: decision.prompt, tools: decision.tools }
-        if (decision.needsConfirm) {
-          const { code, expires_at } = await gateway.confirmations.create({ caller, user }, { request: runRequest, idempotencyKeys: keys })
-          return reply.code(200).send({
-            kind: 'confirm_required',
-            message: `/${decision.command} ${decision.args} needs confirmation: send /confirm ${code} within 5 minutes.`,
-            confirm: { code, expires_at },
-            ...demo
-          })
-        }
-        return accept(request, reply, runRequest, keys)
-      }
+    const outcome = await dispatch(gateway, {
+      caller,
+      user: body.user ?? null,
+      thread: body.thread ?? null,
+      text: body.text,
+      keys: [
+        ...(request.replayKey !== null ? [`sig:${caller}:${request.replayKey}`] : []),
+        ...(body.id !== undefined ? [`id:${caller}:${body.id}`] : [])
+      ],
+      deliveries: gateway.deliveries.channelsFor(callerConfig, false),
+      ip: request.ip
+    }, hooks)
+    switch (outcome.kind) {
+      case 'refused':
+        request.auditedRejection = true
+        throw outcome.error
+      case 'notice':
+        return reply.code(200).send({ ...outcome.notice, ...(config.demo ? { demo: true } : {}) })
+      case 'replayed':
+        void reply.header('hookgate-replayed', 'true')
+        return answerRun(request, reply, { gateway, sse, run: outcome.run, token: null })
+      case 'accepted':
+        return answerRun(request, reply, { gateway, sse, run: outcome.run, token: outcome.token })
     }
   })
-
-  async function confirm (request: FastifyRequest, reply: FastifyReply, args: string, keys: string[]): Promise<FastifyReply> {
-    const { caller } = request.params as { caller: string }
-    const user = (request.body as WebhookBody).user ?? null
-    const pending = await gateway.confirmations.take({ caller, user }, args.trim())
-    if (pending === null) return reject(request, 'policy: confirm', new PolicyDeniedError('confirm (unknown, expired or already used code)'))
-    return accept(request, reply, pending.request, [...keys, ...pending.idempotencyKeys])
-  }
-
-  async function accept (request: FastifyRequest, reply: FastifyReply, runRequest: Parameters<Gateway['registry']['accept']>[0], keys: string[]): Promise<FastifyReply> {
-    const result = await gateway.registry.accept(runRequest, keys)
-    if (result.kind === 'overloaded') {
-      return reject(request, 'overloaded', Object.assign(new OverloadedError(result.reason), { retryAfter: 5 }))
-    }
-    if (result.kind === 'unavailable') {
-      request.log.error({ reason: result.reason }, 'run not accepted: state not writable')
-      return reject(request, 'unavailable', Object.assign(new OverloadedError('The gateway cannot record new runs right now'), { retryAfter: 5 }))
-    }
-    if (result.kind === 'replayed') {
-      void reply.header('hookgate-replayed', 'true')
-      return answerRun(request, reply, { gateway, sse, run: result.run, token: null })
-    }
-    return answerRun(request, reply, { gateway, sse, run: result.run, token: result.token })
-  }
 }
 
 export default hooksRoute

@@ -6,7 +6,7 @@ import { Type } from 'typebox'
 import type { Gateway } from '../gateway.ts'
 import { accessTo, bearerFrom } from '../auth/bearer.ts'
 import { ConflictError, NotFoundError, OverloadedError, UnauthorizedError } from '../errors.ts'
-import { ErrorSchema, RunEventsQuerySchema, RunListQuerySchema, RunListSchema, RunParamsSchema } from '../schemas/http.ts'
+import { ErrorSchema, RunQuerySchema, RunEventsQuerySchema, RunListQuerySchema, RunListSchema, RunParamsSchema } from '../schemas/http.ts'
 import { RunSchema, RunStatus } from '../schemas/run.ts'
 import { sseHeaders, streamRun, type SseOptions } from '../sse/sse-stream.ts'
 import type { RunState } from '../runs/run-state.ts'
@@ -21,12 +21,22 @@ const security: Array<Record<string, string[]>> = [{ runToken: [] }, { adminToke
 const runsRoute: FastifyPluginAsyncTypebox<RunsRouteOptions> = async (app, { gateway, sse }) => {
   const clients = new Map<string, number>()
 
-  const authorise = async (request: FastifyRequest, id: string, allowQuery = false): Promise<RunState> => {
+  /**
+   * `read`: GET routes, where a run link's token also counts; `control`: the run's token or the admin's.
+   * `query`: which tokens `?token=` may carry — any (the event stream: browsers' EventSource cannot set
+   * headers), only run links (they are URLs by nature), or none (tokens stay out of URLs and logs).
+   */
+  const authorise = async (request: FastifyRequest, id: string, need: 'read' | 'control', query: 'any' | 'links' | 'none' = 'none'): Promise<RunState> => {
     const run = await gateway.registry.get(id).catch((error: unknown) => {
       throw Object.assign(new OverloadedError(`store unavailable: ${(error as Error).message}`), { retryAfter: 5 })
     })
-    const access = accessTo(run, bearerFrom(request, allowQuery), gateway.admin)
-    if (access === 'none') throw new UnauthorizedError()
+    const fromHeader = bearerFrom(request, false)
+    const token = fromHeader ?? (query === 'none' ? null : bearerFrom(request, true))
+    const access = accessTo(run, token, gateway.admin, gateway.links)
+    const viaQuery = fromHeader === null && token !== null
+    if (access === 'none' || (need === 'control' && access === 'read') || (viaQuery && query === 'links' && access !== 'read')) {
+      throw new UnauthorizedError()
+    }
     if (run === null) throw new NotFoundError(`No run ${id}`)
     return run
   }
@@ -36,10 +46,11 @@ const runsRoute: FastifyPluginAsyncTypebox<RunsRouteOptions> = async (app, { gat
       tags: ['runs'],
       summary: 'Get a run',
       params: RunParamsSchema,
+      querystring: RunQuerySchema,
       security,
       response: { 200: RunSchema, 401: ErrorSchema, 404: ErrorSchema, 503: ErrorSchema }
     }
-  }, async (request) => (await authorise(request, request.params.id)).snapshot())
+  }, async (request) => (await authorise(request, request.params.id, 'read', 'links')).snapshot())
 
   app.get('/v1/runs/:id/events', {
     // A HEAD would open a stream that never sends a body.
@@ -63,7 +74,7 @@ const runsRoute: FastifyPluginAsyncTypebox<RunsRouteOptions> = async (app, { gat
       }
     }
   }, async (request, reply) => {
-    const run = await authorise(request, request.params.id, true)
+    const run = await authorise(request, request.params.id, 'read', 'any')
     const header = request.headers['last-event-id']
     const fromHeader = typeof header === 'string' && /^[0-9]{1,15}$/.test(header) ? Number(header) : undefined
     const after = fromHeader ?? request.query.lastEventId ?? 0
@@ -94,7 +105,7 @@ const runsRoute: FastifyPluginAsyncTypebox<RunsRouteOptions> = async (app, { gat
       response: { 202: RunSchema, 401: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 503: ErrorSchema }
     }
   }, async (request, reply) => {
-    const run = await authorise(request, request.params.id)
+    const run = await authorise(request, request.params.id, 'control')
     const access = accessTo(run, bearerFrom(request, false), gateway.admin)
     if (!gateway.registry.cancel(run.id, `cancelled through the API by ${access === 'admin' ? 'the admin' : 'the run token holder'}`)) {
       throw new ConflictError(`Run ${run.id} has already finished (${run.status})`)

@@ -10,7 +10,7 @@
 // and the run stays in memory, readable, meanwhile.
 import type { AgentEvent, AgentOutcome } from '../runner/agent-event.ts'
 import type { Run, RunEvent, RunStatus } from '../schemas/run.ts'
-import type { ProcessRecord, RunStore, StoredRun } from '../store/run-store.ts'
+import type { DeliveryChannel, ProcessRecord, RunStore, StoredRun } from '../store/run-store.ts'
 import { StoreUnavailableError } from '../store/run-store.ts'
 import type { EventLogLimits } from './event-log.ts'
 import { newRunId, newRunToken } from './ids.ts'
@@ -133,7 +133,7 @@ export class RunRegistry {
    * Admits a run, or says why not. The store settles duplicates: two concurrent deliveries of the same
    * request can never both create a run, and the loser is answered with the winner's run.
    */
-  async accept (request: RunRequest, idempotencyKeys: readonly string[]): Promise<AcceptResult> {
+  async accept (request: RunRequest, idempotencyKeys: readonly string[], deliveries: readonly DeliveryChannel[] = []): Promise<AcceptResult> {
     if (this.#draining) return { kind: 'overloaded', reason: 'shutting down' }
     const slotFree = this.#running + this.#reserved < this.#opts.concurrency
     if (!slotFree && this.#waiting.length + this.#reserved >= this.#opts.queue) {
@@ -151,6 +151,7 @@ export class RunRegistry {
         request,
         tokenHash: run.tokenHash,
         keys: idempotencyKeys,
+        deliveries,
         now,
         keysExpireAt: now + this.#opts.keyTtlMs
       }, () => this.#opts.hooks.onAccepted?.(run))

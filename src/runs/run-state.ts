@@ -6,6 +6,7 @@ import { FINAL_STATUSES } from '../schemas/run.ts'
 import type { AgentEvent, AgentOutcome } from '../runner/agent-event.ts'
 import { EventLog, type EventLogLimits } from './event-log.ts'
 import { hashToken } from './ids.ts'
+import type { PlatformScheme, ReplyTarget } from '../platforms/adapter.ts'
 
 /** What an accepted request asks the agent to do. */
 export interface RunRequest {
@@ -15,6 +16,8 @@ export interface RunRequest {
   command: string
   prompt: string
   tools: { allow: string[], deny: string[] }
+  /** Platform callers: where the result goes back to (stored with the run, so a restart can still deliver). */
+  reply?: { scheme: PlatformScheme, target: ReplyTarget }
 }
 
 export interface RunStateInit {

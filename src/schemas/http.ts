@@ -25,6 +25,10 @@ export const WebhookBodySchema = Type.Object({
 }, { additionalProperties: false, description: 'Body of a generic webhook request (schemes hmac-sha256 and standard-webhooks)' })
 export type WebhookBody = Static<typeof WebhookBodySchema>
 
+export const PlatformPayloadSchema = Type.Unknown({
+  description: 'Body of a platform caller\'s request (schemes twilio, line, teams, slack, telegram, discord, github): the platform\'s own payload, JSON or form-encoded, exactly as the platform sends it'
+})
+
 export const NoticeSchema = Type.Object({
   kind: Type.Union([
     Type.Literal('help'), Type.Literal('status'), Type.Literal('cancel'), Type.Literal('new'), Type.Literal('confirm_required')
@@ -41,6 +45,10 @@ export type Notice = Static<typeof NoticeSchema>
 
 export const RunParamsSchema = Type.Object({
   id: Type.String({ description: 'Run id' })
+})
+
+export const RunQuerySchema = Type.Object({
+  token: Type.Optional(Type.String({ description: 'Run token, admin token, or the read-only token of a run link sent to a chat' }))
 })
 
 export const RunEventsQuerySchema = Type.Object({

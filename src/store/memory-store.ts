@@ -4,12 +4,14 @@
 import type { Run, RunEvent, RunStatus } from '../schemas/run.ts'
 import {
   type CreateResult, type EventPage, type NewRun, type ProcessRecord, type PruneResult,
-  type RunListFilter, type RunStore, type StoredConfirmation, type StoredRun
+  type RunListFilter, type RunStore, type StoredConfirmation, type StoredRun,
+  type DeliveryChannel, type StoredDelivery
 } from './run-store.ts'
 
 interface Entry extends StoredRun {
   events: RunEvent[]
   eventBytes: number
+  deliveries: Map<DeliveryChannel, StoredDelivery>
 }
 
 const eventSize = (e: RunEvent): number => JSON.stringify(e.data).length + 32
@@ -42,7 +44,10 @@ export class MemoryStore implements RunStore {
       if (hit.expiresAt > input.now && existing !== undefined) return { created: false, existing: copy(existing) }
       this.#keys.delete(key)
     }
-    this.#runs.set(input.run.id, { run: structuredClone(input.run), request: structuredClone(input.request), tokenHash: input.tokenHash, process: null, events: [], eventBytes: 0 })
+    this.#runs.set(input.run.id, { run: structuredClone(input.run), request: structuredClone(input.request), tokenHash: input.tokenHash, process: null, events: [], eventBytes: 0, deliveries: new Map() })
+    for (const channel of input.deliveries ?? []) {
+      this.#runs.get(input.run.id)!.deliveries.set(channel, { runId: input.run.id, channel, state: 'pending', attempts: 0, nextAt: 0, progress: { sent: 0 }, error: null })
+    }
     for (const key of input.keys) this.#keys.set(key, { runId: input.run.id, expiresAt: input.keysExpireAt })
     try {
       afterCommit?.()
@@ -167,6 +172,24 @@ export class MemoryStore implements RunStore {
 
   async deleteConfirmation (id: number): Promise<boolean> {
     return this.#removeConfirmation(id)
+  }
+
+  async pendingDeliveries (): Promise<StoredDelivery[]> {
+    const pending: StoredDelivery[] = []
+    for (const entry of this.#runs.values()) {
+      for (const d of entry.deliveries.values()) if (d.state === 'pending') pending.push(structuredClone(d))
+    }
+    return pending
+  }
+
+  async getDelivery (runId: string, channel: DeliveryChannel): Promise<StoredDelivery | null> {
+    const d = this.#runs.get(runId)?.deliveries.get(channel)
+    return d === undefined ? null : structuredClone(d)
+  }
+
+  async updateDelivery (d: StoredDelivery): Promise<void> {
+    const entry = this.#runs.get(d.runId)
+    if (entry?.deliveries.has(d.channel) === true) entry.deliveries.set(d.channel, structuredClone(d))
   }
 
   async prune (runsBefore: number, now: number): Promise<PruneResult> {

@@ -24,10 +24,28 @@ export interface StoredRun {
   process: ProcessRecord | null
 }
 
+/** Where a run's result is sent once it is final: the platform's own reply, and/or the caller's callback. */
+export type DeliveryChannel = 'reply' | 'callback'
+
+export interface StoredDelivery {
+  runId: string
+  channel: DeliveryChannel
+  state: 'pending' | 'done' | 'failed'
+  attempts: number
+  /** Wall-clock ms before which the next attempt is not made (0: as soon as the run is final). */
+  nextAt: number
+  /** What the delivery had sent when it stopped, so a retry resumes instead of repeating (JSON). */
+  progress: { sent: number, [key: string]: unknown }
+  /** The last failure, for humans (never a URL or token). */
+  error: string | null
+}
+
 export interface NewRun {
   run: Run
   request: RunRequest
   tokenHash: string
+  /** Deliveries owed for this run, created pending in the same transaction as the run. */
+  deliveries?: readonly DeliveryChannel[]
   /** Idempotency keys from signed material; each may belong to one run only. */
   keys: readonly string[]
   /** Wall-clock ms now, and until which the keys are kept. */
@@ -112,6 +130,12 @@ export interface RunStore {
   unfinishedRuns (): Promise<StoredRun[]>
 
   countByStatus (): Promise<Partial<Record<RunStatus, number>>>
+
+  /** Deliveries not yet done or failed, oldest run first. */
+  pendingDeliveries (): Promise<StoredDelivery[]>
+  getDelivery (runId: string, channel: DeliveryChannel): Promise<StoredDelivery | null>
+  /** Replaces the delivery's state (it must exist). */
+  updateDelivery (delivery: StoredDelivery): Promise<void>
 
   /** Adds one, then drops the oldest beyond `perOwner` for its owner and beyond `total` overall. */
   addConfirmation (c: Omit<StoredConfirmation, 'id'>, bounds: { perOwner: number, total: number }): Promise<void>

@@ -1,7 +1,9 @@
 // The SQLite schema, versioned with PRAGMA user_version. A database written by a newer hookgate is
 // refused rather than misread.
 
-export const SCHEMA_VERSION = 1
+// Version 2 added deliveries; every statement is IF NOT EXISTS, so running the whole text upgrades
+// a version 1 database in place.
+export const SCHEMA_VERSION = 2
 
 export const SCHEMA_V1 = `
 CREATE TABLE IF NOT EXISTS runs (
@@ -44,6 +46,18 @@ CREATE TABLE IF NOT EXISTS confirmations (
   value TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS confirmations_owner ON confirmations (owner, id);
+
+CREATE TABLE IF NOT EXISTS deliveries (
+  run_id TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  next_at INTEGER NOT NULL,
+  progress TEXT NOT NULL,
+  error TEXT,
+  PRIMARY KEY (run_id, channel)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS deliveries_state ON deliveries (state);
 
 CREATE TABLE IF NOT EXISTS probe (id INTEGER PRIMARY KEY CHECK (id = 1), at INTEGER NOT NULL);
 `

@@ -13,7 +13,8 @@ import { SCHEMA_V1, SCHEMA_VERSION } from './sqlite-schema.ts'
 import {
   StoreUnavailableError,
   type CreateResult, type EventPage, type NewRun, type ProcessRecord, type PruneResult,
-  type RunListFilter, type RunStore, type StoredConfirmation, type StoredRun
+  type RunListFilter, type RunStore, type StoredConfirmation, type StoredRun,
+  type DeliveryChannel, type StoredDelivery
 } from './run-store.ts'
 
 export interface SqliteStoreOptions {
@@ -75,6 +76,10 @@ export class SqliteStore implements RunStore {
       for (const key of input.keys) {
         this.#stmt('INSERT INTO idempotency (key, run_id, expires_at) VALUES (?, ?, ?)').run(key, run.id, input.keysExpireAt)
       }
+      for (const channel of input.deliveries ?? []) {
+        this.#stmt(`INSERT INTO deliveries (run_id, channel, state, attempts, next_at, progress, error)
+          VALUES (?, ?, 'pending', 0, 0, '{"sent":0}', NULL)`).run(run.id, channel)
+      }
       return { created: true }
     })
     if (result.created && afterCommit !== undefined) {
@@ -98,6 +103,7 @@ export class SqliteStore implements RunStore {
     this.#write(false, () => {
       this.#stmt('DELETE FROM events WHERE run_id = ?').run(id)
       this.#stmt('DELETE FROM idempotency WHERE run_id = ?').run(id)
+      this.#stmt('DELETE FROM deliveries WHERE run_id = ?').run(id)
       this.#stmt('DELETE FROM runs WHERE id = ?').run(id)
     })
   }
@@ -196,6 +202,25 @@ export class SqliteStore implements RunStore {
       .map((r) => ({ id: Number(r.id), owner: String(r.owner), code: String(r.code), expiresAt: Number(r.expires_at), value: JSON.parse(String(r.value)) })))
   }
 
+  async pendingDeliveries (): Promise<StoredDelivery[]> {
+    return this.#read(() => (this.#stmt(`SELECT d.* FROM deliveries d JOIN runs r ON r.id = d.run_id
+      WHERE d.state = 'pending' ORDER BY r.seq`).all() as Row[]).map(toDelivery))
+  }
+
+  async getDelivery (runId: string, channel: DeliveryChannel): Promise<StoredDelivery | null> {
+    return this.#read(() => {
+      const row = this.#stmt('SELECT * FROM deliveries WHERE run_id = ? AND channel = ?').get(runId, channel) as Row | undefined
+      return row === undefined ? null : toDelivery(row)
+    })
+  }
+
+  async updateDelivery (d: StoredDelivery): Promise<void> {
+    await this.#write(false, () => {
+      this.#stmt('UPDATE deliveries SET state = ?, attempts = ?, next_at = ?, progress = ?, error = ? WHERE run_id = ? AND channel = ?')
+        .run(d.state, d.attempts, d.nextAt, JSON.stringify(d.progress), d.error, d.runId, d.channel)
+    })
+  }
+
   async deleteConfirmation (id: number): Promise<boolean> {
     return this.#write(false, () => Number(this.#stmt('DELETE FROM confirmations WHERE id = ?').run(id).changes) === 1)
   }
@@ -204,6 +229,7 @@ export class SqliteStore implements RunStore {
     return this.#write(false, () => {
       const old = "SELECT id FROM runs WHERE finished_at IS NOT NULL AND finished_at < ? AND status NOT IN ('queued', 'running')"
       this.#stmt(`DELETE FROM events WHERE run_id IN (${old})`).run(runsBefore)
+      this.#stmt(`DELETE FROM deliveries WHERE run_id IN (${old})`).run(runsBefore)
       const runs = Number(this.#stmt(`DELETE FROM runs WHERE id IN (${old})`).run(runsBefore).changes)
       const keys = Number(this.#stmt('DELETE FROM idempotency WHERE expires_at <= ?').run(now).changes)
       const confirmations = Number(this.#stmt('DELETE FROM confirmations WHERE expires_at <= ?').run(now).changes)
@@ -268,6 +294,18 @@ export class SqliteStore implements RunStore {
 
 function finishedMs (run: Run): number | null {
   return run.finished_at === null ? null : Date.parse(run.finished_at)
+}
+
+function toDelivery (row: Row): StoredDelivery {
+  return {
+    runId: String(row.run_id),
+    channel: String(row.channel) as DeliveryChannel,
+    state: String(row.state) as StoredDelivery['state'],
+    attempts: Number(row.attempts),
+    nextAt: Number(row.next_at),
+    progress: JSON.parse(String(row.progress)) as StoredDelivery['progress'],
+    error: row.error === null ? null : String(row.error)
+  }
 }
 
 function toStoredRun (row: Row): StoredRun {

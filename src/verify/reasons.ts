@@ -15,6 +15,13 @@ export const VERIFY_REASONS = [
   'too_many_signatures',
   'no_supported_signature',
   'timestamp_out_of_window',
+  // twilio: the URL is signed, the content type decides what else is, and JSON bodies are bound
+  // through a SHA-256 carried in the URL.
+  'malformed_url',
+  'unsupported_content_type',
+  'missing_body_hash',
+  'malformed_body_hash',
+  'body_hash_mismatch',
   'no_usable_secret',
   'signature_mismatch',
   'invalid_verifier_input',

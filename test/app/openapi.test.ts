@@ -34,13 +34,13 @@ describe('OpenAPI document', () => {
   it('describes every route with every status it can send and a security scheme per signature scheme', async () => {
     const { doc } = await document()
     const statuses = (path: string, method: string) => Object.keys(doc.paths[path][method].responses).sort()
-    expect(statuses('/v1/hooks/{caller}', 'post')).toEqual(['200', '202', '400', '401', '403', '413', '429', '503'])
+    expect(statuses('/v1/hooks/{caller}', 'post')).toEqual(['200', '202', '400', '401', '403', '404', '413', '429', '503'])
     expect(statuses('/v1/runs/{id}', 'get')).toEqual(['200', '401', '404', '503'])
     expect(statuses('/v1/runs/{id}/events', 'get')).toEqual(['200', '401', '404', '503'])
     expect(statuses('/v1/runs/{id}/cancel', 'post')).toEqual(['202', '401', '404', '409', '503'])
     expect(statuses('/v1/runs', 'get')).toEqual(['200', '400', '401', '503'])
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/healthz', '/readyz']))
-    expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(['adminToken', 'hmacSha256', 'runToken', 'standardWebhooks'])
+    expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(['adminToken', 'discord', 'github', 'hmacSha256', 'line', 'runToken', 'slack', 'standardWebhooks', 'teams', 'telegram', 'twilio'])
   })
 
   it('has a description on every property of every schema', async () => {

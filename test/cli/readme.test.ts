@@ -45,10 +45,17 @@ agent: { profile: demo }
     onTestFinished(() => gw.stop())
     const step = /```yaml\n([\s\S]*?)```/.exec(README.slice(README.indexOf('GitHub Actions')))![1]!
     const script = step.slice(step.indexOf('run: |') + 'run: |'.length).split('\n').map((l) => l.replace(/^ {10}/, '')).join('\n')
-    const github: Record<string, string> = { job: 'test', repository: 'acme/app', ref_name: 'main', sha: 'abc123', server_url: 'https://github.com', run_id: '42', run_attempt: '1' }
-    const expanded = script.replace(/\$\{\{ github\.(\w+) \}\}/g, (_m, k: string) => github[k] ?? '')
-    const { stdout } = await run('bash', ['-euo', 'pipefail', '-c', expanded], {
-      env: { PATH: process.env.PATH ?? '', HOOKGATE_URL: gw.url, HOOKGATE_SECRET: secret },
+    const github: Record<string, string> = { job: 'test', repository: 'acme/app', ref_name: 'main$(touch /tmp/hookgate-pwned)', sha: 'abc123', server_url: 'https://github.com', run_id: '42', run_attempt: '1' }
+    // The step's env: block, with GitHub's expressions filled in as the runner would.
+    const envBlock = step.slice(step.indexOf('env:'), step.indexOf('run: |'))
+    const stepEnv = Object.fromEntries([...envBlock.matchAll(/^ {10}([A-Z_]+): (.+)$/gm)]
+      .filter((m) => !m[2]!.includes('secrets.'))
+      .map((m) => [m[1]!, m[2]!.replace(/\$\{\{ github\.(\w+) \}\}/g, (_x, k: string) => github[k] ?? '')]))
+    // Nothing from GitHub is spliced into the script itself (a branch name can contain $(…)).
+    expect(script).not.toMatch(/\$\{\{/)
+    expect(Object.keys(stepEnv)).toEqual(['JOB', 'REPO', 'REF', 'SHA', 'RUN_URL', 'RUN_KEY'])
+    const { stdout } = await run('bash', ['-euo', 'pipefail', '-c', script], {
+      env: { PATH: process.env.PATH ?? '', HOOKGATE_URL: gw.url, HOOKGATE_SECRET: secret, ...stepEnv },
       timeout: 30_000
     })
     const answer = JSON.parse(stdout)

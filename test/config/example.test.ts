@@ -11,7 +11,19 @@ const EXAMPLE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'deplo
 const ENV = {
   HOOKGATE_ADMIN_TOKEN: 'e'.repeat(64),
   CI_WEBHOOK_SECRET: 'c'.repeat(64),
-  APP_WEBHOOK_SECRET: `whsec_${Buffer.alloc(32, 9).toString('base64')}`
+  APP_WEBHOOK_SECRET: `whsec_${Buffer.alloc(32, 9).toString('base64')}`,
+  CI_CALLBACK_SECRET: `whsec_${Buffer.alloc(32, 7).toString('base64')}`,
+  TWILIO_AUTH_TOKEN: 'a'.repeat(32),
+  LINE_CHANNEL_SECRET: 'b'.repeat(32),
+  LINE_CHANNEL_ACCESS_TOKEN: 'line-access-token',
+  TEAMS_SECURITY_TOKEN: Buffer.alloc(32, 5).toString('base64'),
+  TEAMS_WORKFLOW_URL: 'https://prod-00.westus.logic.azure.com/workflows/x/triggers/manual/paths/invoke?sig=abc',
+  SLACK_SIGNING_SECRET: 'd'.repeat(32),
+  SLACK_BOT_TOKEN: 'xoxb-test',
+  TELEGRAM_SECRET_TOKEN: 'telegram_secret_token_0123456789',
+  TELEGRAM_BOT_TOKEN: '123456:ABC-DEF',
+  DISCORD_PUBLIC_KEY: 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a',
+  GITHUB_WEBHOOK_SECRET: 'f'.repeat(32)
 }
 
 type Node = Record<string, unknown>
@@ -50,7 +62,7 @@ function documentKeyPaths (doc: unknown, schema: unknown, prefix = ''): string[]
 describe('deploy/hookgate.example.yaml', () => {
   it('loads, with the variables it names set', () => {
     const { config, warnings } = loadConfigFile(EXAMPLE, ENV)
-    expect(Object.keys(config.callers)).toEqual(['ci', 'app'])
+    expect(Object.keys(config.callers)).toEqual(['ci', 'app', 'phone', 'line', 'teams', 'slack', 'telegram', 'discord', 'github'])
     expect(Object.keys(config.commands)).toEqual(['run', 'test', 'deploy', 'git'])
     expect(config.admin_token).toBe(ENV.HOOKGATE_ADMIN_TOKEN)
     expect(config.callers.app?.secrets).toEqual([ENV.APP_WEBHOOK_SECRET])

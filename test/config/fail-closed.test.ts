@@ -42,7 +42,7 @@ const rules: Array<[string, (doc: Doc) => void, string, string | RegExp]> = [
   ['invalid caller id', (d) => { d.callers['bad id'] = d.callers.ci }, '/callers/bad id', 'invalid name "bad id"'],
   ['invalid command name', (d) => { d.commands.Run = { prompt: 'x' } }, '/commands/Run', 'invalid name "Run"'],
   ['missing callers', (d) => { delete d.callers }, '/callers', 'required key "callers" is missing'],
-  ['unknown scheme', (d) => { d.callers.ci.scheme = 'github' }, '/callers/ci/scheme', 'must be one of "hmac-sha256", "standard-webhooks"'],
+  ['unknown scheme', (d) => { d.callers.ci.scheme = 'stripe' }, '/callers/ci/scheme', 'must be one of "hmac-sha256", "standard-webhooks", "github"'],
   ['wrong type', (d) => { d.limits = { concurrency: 'two' } }, '/limits/concurrency', 'must be an integer, not a string'],
   ['empty section', (d) => { d.server = null }, '/server', 'must be a mapping'],
   ['empty host', (d) => { d.server = { host: '' } }, '/server/host', 'must not be empty'],

@@ -42,6 +42,10 @@ export interface TestGatewayOptions {
   sse?: AppOptions['sse']
   /** Reuse this state directory (a restart); it is then left in place on close. */
   stateDir?: string
+  /** YAML flow mapping for `server:`. */
+  server?: string
+  /** Extra dependencies for buildApp (outbound client, link key, …). */
+  deps?: Partial<AppOptions>
 }
 
 export const CI_CALLER = `{ ci: { scheme: hmac-sha256, secrets: [${SECRET}], commands: [run, deploy, git], default_command: run } }`
@@ -49,6 +53,7 @@ export const CI_CALLER = `{ ci: { scheme: hmac-sha256, secrets: [${SECRET}], com
 export function baseYaml (stateDir: string, opts: TestGatewayOptions = {}): string {
   return `
 state_dir: ${stateDir}
+server: ${opts.server ?? '{}'}
 callers: ${opts.callers ?? CI_CALLER}
 limits: ${opts.limits ?? '{}'}
 policy: ${opts.policy ?? "{ block: ['rm\\s+-rf'] }"}
@@ -90,7 +95,8 @@ export async function buildTestGateway (opts: TestGatewayOptions = {}): Promise<
     audit,
     now,
     logStream,
-    ...(opts.sse !== undefined ? { sse: opts.sse } : {})
+    ...(opts.sse !== undefined ? { sse: opts.sse } : {}),
+    ...opts.deps
   })
   await app.ready()
   return {

@@ -11,6 +11,16 @@ import { MemoryStore } from '../../src/store/memory-store.ts'
 import { StoreUnavailableError, type NewRun, type RunStore } from '../../src/store/run-store.ts'
 import { SqliteStore } from '../../src/store/sqlite-store.ts'
 
+// The version 1 schema as it shipped, to prove the upgrade path.
+const SCHEMA_V1_FOR_TEST = `
+CREATE TABLE runs (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, caller TEXT NOT NULL, status TEXT NOT NULL,
+  created_at INTEGER NOT NULL, finished_at INTEGER, run TEXT NOT NULL, request TEXT NOT NULL, token_hash TEXT NOT NULL, process TEXT);
+CREATE TABLE events (run_id TEXT NOT NULL, seq INTEGER NOT NULL, event TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (run_id, seq)) WITHOUT ROWID;
+CREATE TABLE idempotency (key TEXT PRIMARY KEY, run_id TEXT NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE confirmations (id INTEGER PRIMARY KEY AUTOINCREMENT, owner TEXT NOT NULL, code TEXT NOT NULL, expires_at INTEGER NOT NULL, value TEXT NOT NULL);
+CREATE TABLE probe (id INTEGER PRIMARY KEY CHECK (id = 1), at INTEGER NOT NULL);
+`
+
 const DAY = 24 * 3600 * 1000
 const T0 = Date.parse('2026-11-21T10:00:00Z')
 
@@ -133,6 +143,24 @@ describe.each(['sqlite', 'memory'] as const)('%s store', (kind) => {
     expect(await store.getRun('run_active')).not.toBeNull()
   })
 
+  it('creates owed deliveries with the run, lists the pending ones, and keeps their progress', async () => {
+    const store = open(kind)
+    await store.createRun({ ...newRun('run_a'), deliveries: ['reply', 'callback'] })
+    await store.createRun(newRun('run_b'))
+    expect((await store.pendingDeliveries()).map((d) => [d.runId, d.channel, d.state, d.progress]).sort()).toEqual([
+      ['run_a', 'callback', 'pending', { sent: 0 }], ['run_a', 'reply', 'pending', { sent: 0 }]
+    ])
+    const reply = (await store.getDelivery('run_a', 'reply'))!
+    await store.updateDelivery({ ...reply, attempts: 2, nextAt: T0 + 5000, progress: { sent: 1, message_id: 7 }, error: 'api.example: answered 500' })
+    expect(await store.getDelivery('run_a', 'reply')).toEqual({ runId: 'run_a', channel: 'reply', state: 'pending', attempts: 2, nextAt: T0 + 5000, progress: { sent: 1, message_id: 7 }, error: 'api.example: answered 500' })
+    await store.updateDelivery({ ...reply, state: 'done', progress: { sent: 3 } })
+    expect((await store.pendingDeliveries()).map((d) => d.channel)).toEqual(['callback'])
+    expect(await store.getDelivery('run_b', 'reply')).toBeNull()
+    // Deleting or pruning the run takes its deliveries along.
+    await store.deleteRun('run_a')
+    expect(await store.pendingDeliveries()).toEqual([])
+  })
+
   it('keeps confirmations per owner within bounds, expires them, and lets one taker win', async () => {
     const store = open(kind)
     const bounds = { perOwner: 2, total: 3 }
@@ -179,6 +207,18 @@ describe('sqlite store', () => {
     other.exec('ROLLBACK')
     await store.probe()
     expect(await store.createRun(newRun('run_b'))).toEqual({ created: true })
+  })
+
+  it('upgrades a version 1 database in place, keeping its runs', async () => {
+    const dir = tempDir()
+    const db = new DatabaseSync(join(dir, 'hookgate.db'))
+    db.exec(`BEGIN; ${SCHEMA_V1_FOR_TEST} PRAGMA user_version = 1; COMMIT`)
+    db.exec(`INSERT INTO runs (id, caller, status, created_at, run, request, token_hash) VALUES ('run_old', 'ci', 'succeeded', 0, '${JSON.stringify(runObject('run_old'))}', '{}', 'x')`)
+    db.close()
+    const store = open('sqlite', dir)
+    expect((await store.getRun('run_old'))?.run.id).toBe('run_old')
+    await store.createRun({ ...newRun('run_new'), deliveries: ['reply'] })
+    expect((await store.pendingDeliveries()).map((d) => d.runId)).toEqual(['run_new'])
   })
 
   it('refuses a database written by a newer schema', () => {

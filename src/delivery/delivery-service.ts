@@ -1,0 +1,318 @@
+// Sends every finished run's result where it is owed: the platform's own reply (a Slack
+// response_url, a Telegram chat, …) and/or the caller's signed callback. What is owed is recorded
+// with the run when it is accepted (store `deliveries`), so nothing is lost to a crash: a restart
+// resumes every pending delivery from the progress it had saved. Failures that can pass (429, 5xx,
+// timeouts) are retried with backoff for about 40 minutes; every failed attempt and the final
+// outcome are audited. Each delivery runs on its own promise chain: a slow platform never holds
+// up another run's delivery, or any request.
+import type { AuditSink } from '../audit/audit-log.ts'
+import type { CallerConfig, Config } from '../config/schema.ts'
+import type { DeliveryContext, DeliveryProgress, PlatformAdapter, ReplyTarget } from '../platforms/adapter.ts'
+import type { RunState } from '../runs/run-state.ts'
+import type { Run } from '../schemas/run.ts'
+import type { DeliveryChannel, RunStore, StoredDelivery } from '../store/run-store.ts'
+import { FINAL_STATUSES } from '../schemas/run.ts'
+import { sendCallback } from './callback.ts'
+import { DeliveryError, type Outbound } from './outbound.ts'
+import { planParts } from './plan-parts.ts'
+import { progressText, resultText } from './result-text.ts'
+import { splitMessage } from './split-message.ts'
+
+export interface DeliveryServiceOptions {
+  config: Config
+  store: RunStore
+  audit: AuditSink
+  http: Outbound
+  now: () => number
+  /** The run as it is now: live if this process runs it, else as stored. */
+  getRun: (id: string) => Promise<RunState | null>
+  adapterFor: (scheme: NonNullable<RunState['request']['reply']>['scheme']) => PlatformAdapter
+  /** A link where the whole output can be read, for results too long for the chat; null if none. */
+  linkFor?: (runId: string) => string | null
+  retry?: { firstMs?: number, maxMs?: number, attempts?: number }
+  log?: { warn (obj: object, msg: string): void }
+}
+
+const STORE_RETRY_MS = 5000
+const FIRST_PROGRESS_MS = 1000
+
+export class DeliveryService {
+  readonly #o: DeliveryServiceOptions
+  readonly #firstMs: number
+  readonly #maxMs: number
+  readonly #attempts: number
+  /** `run:channel` of deliveries being attempted now, or answered by the webhook itself. */
+  readonly #busy = new Set<string>()
+  readonly #answered = new Set<string>()
+  readonly #timers = new Map<string, NodeJS.Timeout>()
+  readonly #inflight = new Set<Promise<unknown>>()
+  /** Per run, the tail of its progress → delivery chain: a live edit never races the final one. */
+  readonly #chains = new Map<string, Promise<unknown>>()
+  #stopped = false
+
+  constructor (opts: DeliveryServiceOptions) {
+    this.#o = opts
+    this.#firstMs = opts.retry?.firstMs ?? 2000
+    this.#maxMs = opts.retry?.maxMs ?? 10 * 60_000
+    this.#attempts = opts.retry?.attempts ?? 12
+  }
+
+  /** The channels a run of this caller owes, given whether it came from a platform. */
+  channelsFor (caller: CallerConfig, fromPlatform: boolean): DeliveryChannel[] {
+    return [...(fromPlatform && caller.scheme !== 'github' ? ['reply' as const] : []), ...(caller.callback !== undefined ? ['callback' as const] : [])]
+  }
+
+  /** After a run is accepted: its live view (where the platform has one), then its deliveries once final. */
+  track (run: RunState, channels: readonly DeliveryChannel[]): void {
+    if (channels.length === 0 || this.#stopped) return
+    if (channels.includes('reply')) this.#startProgress(run)
+    this.#spawn(run.finished.then(() => {
+      for (const channel of channels) this.#schedule(run.id, channel, 0)
+    }))
+  }
+
+  /**
+   * The webhook answer itself carries the result (Twilio TwiML, Teams activity): true when no delivery
+   * has begun, and then none will. The caller then records it with `recordAnswered`.
+   */
+  claimForAnswer (runId: string): boolean {
+    const key = `${runId}:reply`
+    if (this.#busy.has(key) || this.#answered.has(key)) return false
+    this.#answered.add(key)
+    return true
+  }
+
+  /** `sent` of `total` parts went in the answer; the rest, if any, is delivered as usual. */
+  async recordAnswered (runId: string, sent: number, total: number): Promise<void> {
+    const key = `${runId}:reply`
+    const d = await this.#o.store.getDelivery(runId, 'reply').catch(() => null)
+    if (d === null || d.state !== 'pending') return
+    const done = sent >= total
+    try {
+      await this.#o.store.updateDelivery({ ...d, state: done ? 'done' : 'pending', progress: { ...d.progress, sent }, error: null })
+    } catch {
+      // Still pending in the store: keep the claim, so this process does not send it a second time.
+      return
+    }
+    this.#answered.delete(key)
+    if (!done) {
+      this.#schedule(runId, 'reply', 0)
+      return
+    }
+    const run = (await this.#o.getRun(runId))?.snapshot()
+    this.#audit(run, runId, 'reply', 'delivered', d.attempts + 1, 'in the webhook answer')
+  }
+
+  /** At start: every delivery a previous process owed and did not finish. */
+  async resume (): Promise<number> {
+    const pending = await this.#o.store.pendingDeliveries()
+    for (const d of pending) {
+      const run = await this.#o.getRun(d.runId)
+      if (run === null) continue
+      if (run.isFinal) this.#schedule(d.runId, d.channel, Math.max(0, d.nextAt - this.#o.now()))
+      else this.#spawn(run.finished.then(() => this.#schedule(d.runId, d.channel, 0)))
+    }
+    return pending.length
+  }
+
+  /**
+   * A short answer (a built-in's, a refusal) on a platform whose webhook answer is not shown to the
+   * user (LINE): sent with the platform's API, retried a few times, audited if it cannot be sent.
+   */
+  sendNotice (callerId: string, adapter: PlatformAdapter, target: ReplyTarget, text: string, user: string | null): void {
+    const caller = this.#o.config.callers[callerId]
+    if (caller === undefined || this.#stopped) return
+    const parts = splitMessage(text, adapter.limits).slice(0, adapter.limits.maxMessages)
+    let progress: DeliveryProgress = { sent: 0 }
+    const ctx = this.#context(callerId, caller, `notice-${this.#o.now()}-${Math.random().toString(36).slice(2)}`, async (p) => { progress = p })
+    this.#spawn((async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await adapter.deliver(ctx, target, parts, progress)
+          return
+        } catch (error) {
+          const retry = error instanceof DeliveryError && error.retryable && attempt < 3 && !this.#stopped
+          if (!retry) {
+            this.#o.audit.append({ event: 'delivery', caller: callerId, user, channel: 'notice', status: 'failed', attempts: attempt, reason: describe(error) })
+            return
+          }
+          await sleep(Math.max(this.#firstMs * attempt, (error as DeliveryError).retryAfterMs ?? 0))
+        }
+      }
+    })())
+  }
+
+  /** Stops retrying (pending deliveries stay pending in the store) and waits briefly for attempts in flight. */
+  async stop (waitMs = 2000): Promise<void> {
+    this.#stopped = true
+    for (const timer of this.#timers.values()) clearTimeout(timer)
+    this.#timers.clear()
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([Promise.allSettled([...this.#inflight]), new Promise((resolve) => { timer = setTimeout(resolve, waitMs) })])
+    clearTimeout(timer)
+  }
+
+  #schedule (runId: string, channel: DeliveryChannel, delayMs: number): void {
+    if (this.#stopped) return
+    const key = `${runId}:${channel}`
+    clearTimeout(this.#timers.get(key))
+    const timer = setTimeout(() => {
+      this.#timers.delete(key)
+      this.#chain(runId, () => this.#attempt(runId, channel))
+    }, delayMs)
+    timer.unref()
+    this.#timers.set(key, timer)
+  }
+
+  async #attempt (runId: string, channel: DeliveryChannel): Promise<void> {
+    const key = `${runId}:${channel}`
+    if (this.#busy.has(key) || this.#answered.has(key) || this.#stopped) return
+    this.#busy.add(key)
+    let d: StoredDelivery | null = null
+    let run: Run | undefined
+    try {
+      d = await this.#o.store.getDelivery(runId, channel)
+      if (d === null || d.state !== 'pending') return
+      const state = await this.#o.getRun(runId)
+      if (state === null) return
+      run = state.snapshot()
+      if (!FINAL_STATUSES.has(run.status)) return
+      const caller = this.#o.config.callers[run.caller]
+      if (caller === undefined) throw new DeliveryError(`caller ${run.caller} is no longer configured`, { retryable: false })
+      let progress = d.progress
+      const current = d
+      const save = async (p: DeliveryProgress): Promise<void> => {
+        progress = { ...p }
+        await this.#o.store.updateDelivery({ ...current, progress })
+      }
+      if (channel === 'callback') {
+        if (caller.callback === undefined) throw new DeliveryError('the caller no longer has a callback', { retryable: false })
+        await sendCallback(this.#o.http, caller.callback, run, { deliveryId: `${runId}.callback`, now: this.#o.now })
+      } else {
+        const reply = state.request.reply
+        if (reply === undefined) throw new DeliveryError('the run has no reply target', { retryable: false })
+        const adapter = this.#o.adapterFor(reply.scheme)
+        const parts = planParts(resultText(run), adapter.limits, { link: this.#o.linkFor?.(runId) ?? null, runId })
+        await adapter.deliver(this.#context(run.caller, caller, `${runId}.reply`, save), reply.target, parts, progress)
+      }
+      await this.#o.store.updateDelivery({ ...d, state: 'done', attempts: d.attempts + 1, progress, error: null })
+      this.#audit(run, runId, channel, 'delivered', d.attempts + 1)
+    } catch (error) {
+      await this.#failed(runId, channel, d, run, error)
+    } finally {
+      this.#busy.delete(key)
+    }
+  }
+
+  async #failed (runId: string, channel: DeliveryChannel, d: StoredDelivery | null, run: Run | undefined, error: unknown): Promise<void> {
+    if (d === null || run === undefined) {
+      // The store could not be read: nothing was sent, try again shortly.
+      this.#o.log?.warn({ run: runId, channel, err: describe(error) }, 'delivery postponed: state unavailable')
+      this.#schedule(runId, channel, STORE_RETRY_MS)
+      return
+    }
+    const attempts = d.attempts + 1
+    const latest = await this.#o.store.getDelivery(runId, channel).catch(() => null) ?? d
+    const retryable = error instanceof DeliveryError && error.retryable && attempts < this.#attempts
+    const reason = describe(error)
+    if (retryable) {
+      const backoff = Math.min(this.#maxMs, this.#firstMs * 2 ** (attempts - 1))
+      const wait = Math.max(backoff, (error as DeliveryError).retryAfterMs ?? 0)
+      try {
+        await this.#o.store.updateDelivery({ ...latest, attempts, nextAt: this.#o.now() + wait, error: reason })
+      } catch {}
+      this.#audit(run, runId, channel, 'retrying', attempts, reason)
+      this.#schedule(runId, channel, wait)
+      return
+    }
+    try {
+      await this.#o.store.updateDelivery({ ...latest, state: 'failed', attempts, error: reason })
+    } catch {
+      // Left pending: the next start tries again, which beats forgetting it.
+    }
+    this.#audit(run, runId, channel, 'failed', attempts, reason)
+    this.#o.log?.warn({ run: runId, channel, attempts, err: reason }, 'delivery failed')
+  }
+
+  /** Live view: at most every `progressIntervalMs`, what the agent has written so far. */
+  #startProgress (run: RunState): void {
+    const reply = run.request.reply
+    if (reply === undefined) return
+    const adapter = this.#o.adapterFor(reply.scheme)
+    const caller = this.#o.config.callers[run.request.caller]
+    if (adapter.progress === undefined || caller === undefined) return
+    const interval = adapter.progressIntervalMs ?? 3000
+    let text = ''
+    let seq = 0
+    let lastSent: string | null = null
+    const tick = (): void => {
+      if (run.isFinal || this.#stopped) return
+      const page = run.log.since(seq, 4096)
+      for (const e of page.events) {
+        seq = e.seq
+        if (e.event === 'text') text += (e.data as { text: string }).text
+      }
+      const view = progressText(text, adapter.limits)
+      const timer = setTimeout(tick, interval)
+      timer.unref()
+      if (view === lastSent) return
+      lastSent = view
+      this.#chain(run.id, async () => {
+        if (run.isFinal || this.#stopped) return
+        try {
+          const d = await this.#o.store.getDelivery(run.id, 'reply')
+          if (d === null || d.state !== 'pending' || this.#answered.has(`${run.id}:reply`)) return
+          const save = async (p: DeliveryProgress): Promise<void> => { await this.#o.store.updateDelivery({ ...d, progress: { ...p } }) }
+          await adapter.progress!(this.#context(run.request.caller, caller, `${run.id}.reply`, save), reply.target, view, d.progress)
+        } catch (error) {
+          // A live view that cannot be updated is not worth failing anything for: the result still goes out.
+          this.#o.log?.warn({ run: run.id, err: describe(error) }, 'live progress not updated')
+        }
+      })
+    }
+    const first = setTimeout(tick, FIRST_PROGRESS_MS)
+    first.unref()
+  }
+
+  #context (callerId: string, caller: CallerConfig, deliveryId: string, save: (p: DeliveryProgress) => Promise<void>): DeliveryContext {
+    return { http: this.#o.http, callerId, caller, deliveryId, save, now: this.#o.now }
+  }
+
+  #chain (runId: string, work: () => Promise<void>): void {
+    const next = (this.#chains.get(runId) ?? Promise.resolve()).then(work, work)
+    this.#chains.set(runId, next)
+    this.#spawn(next.finally(() => { if (this.#chains.get(runId) === next) this.#chains.delete(runId) }))
+  }
+
+  #spawn (p: Promise<unknown>): void {
+    const tracked = p.catch((error: unknown) => this.#o.log?.warn({ err: describe(error) }, 'delivery task failed'))
+    this.#inflight.add(tracked)
+    void tracked.finally(() => this.#inflight.delete(tracked))
+  }
+
+  #audit (run: Run | undefined, runId: string, channel: DeliveryChannel, status: string, attempts: number, reason?: string): void {
+    try {
+      this.#o.audit.append({
+        event: 'delivery',
+        caller: run?.caller ?? null,
+        user: run?.user ?? null,
+        run: runId,
+        channel,
+        status,
+        attempts,
+        ...(reason !== undefined ? { reason } : {})
+      })
+    } catch (error) {
+      this.#o.log?.warn({ run: runId, err: describe(error) }, 'delivery outcome not audited')
+    }
+  }
+}
+
+function describe (error: unknown): string {
+  if (error instanceof DeliveryError) return error.message
+  return `internal error (${(error as Error)?.name ?? 'unknown'})`
+}
+
+function sleep (ms: number): Promise<void> {
+  return new Promise((resolve) => { setTimeout(resolve, ms).unref() })
+}

@@ -1,0 +1,32 @@
+// The interaction response, due within 3 s. A run is acknowledged as deferred (Discord shows
+// "thinking…" until delivery replaces it); a built-in answers in place, and a refusal is ephemeral,
+// so only the user who asked sees it.
+import type { HttpAnswer, Reaction } from '../adapter.ts'
+import { jsonAnswer } from './json-answer.ts'
+import { fitOneMessage } from './limits.ts'
+import { NO_MENTIONS } from './no-mentions.ts'
+
+const EPHEMERAL = 64
+
+export function discordAnswer (reactions: Reaction[]): HttpAnswer {
+  // An interaction carries one command.
+  const reaction = reactions[0]
+  if (reaction === undefined) return message('Nothing to do.', EPHEMERAL)
+  switch (reaction.kind) {
+    case 'accepted':
+    case 'replayed':
+      return jsonAnswer({ type: 5 })
+    case 'notice':
+      return message(reaction.text)
+    case 'refused':
+      return message(reaction.text, EPHEMERAL)
+    case 'finished':
+      return message(reaction.parts[0] ?? '')
+  }
+}
+
+function message (text: string, flags?: number): HttpAnswer {
+  // Discord refuses empty content, and the interaction then fails for the user.
+  const content = text.trim() === '' ? '(no output)' : fitOneMessage(text)
+  return jsonAnswer({ type: 4, data: { content, allowed_mentions: NO_MENTIONS, ...(flags !== undefined ? { flags } : {}) } })
+}

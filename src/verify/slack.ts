@@ -1,0 +1,58 @@
+// Scheme `slack` (contract §4): `X-Slack-Signature: v0=<hex>` = HMAC-SHA256(signing secret,
+// `v0:<X-Slack-Request-Timestamp>:<raw body>`). Slack asks receivers to refuse timestamps more than
+// five minutes away; the window is the caller's max_age, in both directions.
+import { createHash, createHmac } from 'node:crypto'
+import type { Verifier, VerifyInput, VerifyResult } from './verifier.ts'
+import { checkInput } from './check-input.ts'
+import { fail } from './reasons.ts'
+import { readHeader } from './read-header.ts'
+import { SLACK_HEADERS } from './scheme-headers.ts'
+import { isWithinWindow, parseTimestamp } from './timestamp.ts'
+import { timingSafeEqual } from './timing-safe-equal.ts'
+
+// Lower-case hex only, as Slack sends it and as Bolt's string comparison requires.
+const SIGNATURE = /^v0=([0-9a-f]{64})$/
+const MAX_SIGNATURE_HEADER = 256
+const MAX_TIMESTAMP_HEADER = 64
+
+const SIGNATURE_HEADER = SLACK_HEADERS.signature.toLowerCase()
+const TIMESTAMP_HEADER = SLACK_HEADERS.timestamp.toLowerCase()
+
+function verify (input: VerifyInput): VerifyResult {
+  const invalid = checkInput(input)
+  if (invalid !== null) return fail(invalid)
+  const { rawBody, headers, secrets, maxAge, now } = input
+
+  const timestampHeader = readHeader(headers, TIMESTAMP_HEADER, MAX_TIMESTAMP_HEADER)
+  if (!timestampHeader.ok) return fail(timestampHeader.reason)
+  if (timestampHeader.value === undefined) return fail('missing_timestamp')
+  const timestamp = timestampHeader.value
+  const seconds = parseTimestamp(timestamp)
+  if (seconds === null) return fail('malformed_timestamp')
+
+  const signatureHeader = readHeader(headers, SIGNATURE_HEADER, MAX_SIGNATURE_HEADER)
+  if (!signatureHeader.ok) return fail(signatureHeader.reason)
+  if (signatureHeader.value === undefined) return fail('missing_signature')
+  const match = SIGNATURE.exec(signatureHeader.value)
+  if (match === null) return fail('malformed_signature')
+  const provided = Buffer.from(match[1] as string, 'hex')
+
+  // Slack always signs a timestamp: max_age 0 is a zero-second window, not "no timestamp".
+  if (!isWithinWindow(seconds, now, maxAge)) return fail('timestamp_out_of_window')
+
+  let usable = 0
+  for (const secret of secrets) {
+    if (typeof secret !== 'string' || secret.length === 0) continue
+    usable++
+    // The timestamp header bytes are signed as received, never a re-serialised number.
+    const expected = createHmac('sha256', secret).update('v0:').update(timestamp).update(':').update(rawBody).digest()
+    if (timingSafeEqual(expected, provided)) {
+      // The same signed bytes give the same key, so an exact replay inside the window is caught.
+      // The `:` keeps `<ts><body>` from splitting two ways, as it does in the signed string.
+      return { ok: true, replayKey: 'slack:' + createHash('sha256').update(timestamp).update(':').update(rawBody).digest('hex') }
+    }
+  }
+  return fail(usable === 0 ? 'no_usable_secret' : 'signature_mismatch')
+}
+
+export const slackVerifier: Verifier = { verify }
