@@ -234,7 +234,12 @@ export class DeliveryService {
     this.#o.log?.warn({ run: runId, channel, attempts, err: reason }, 'delivery failed')
   }
 
-  /** Live view: at most every `progressIntervalMs`, what the agent has written so far. */
+  /**
+   * Live view: at most every `progressIntervalMs`, what the agent has written so far. One update at
+   * a time: a tick while the last one is still out (a slow or throttling platform) is skipped, the
+   * view is read when the update is sent (never a stale queued one), a view is marked sent only once
+   * the platform took it, and a platform's Retry-After holds the next update back.
+   */
   #startProgress (run: RunState): void {
     const reply = run.request.reply
     if (reply === undefined) return
@@ -245,7 +250,9 @@ export class DeliveryService {
     let text = ''
     let seq = 0
     let lastSent: string | null = null
-    const tick = (): void => {
+    let inFlight = false
+    let holdUntil = 0
+    const update = async (): Promise<void> => {
       if (run.isFinal || this.#stopped) return
       const page = run.log.since(seq, 4096)
       for (const e of page.events) {
@@ -253,22 +260,26 @@ export class DeliveryService {
         if (e.event === 'text') text += (e.data as { text: string }).text
       }
       const view = progressText(text, adapter.limits)
+      if (view === lastSent) return
+      try {
+        const d = await this.#o.store.getDelivery(run.id, 'reply')
+        if (d === null || d.state !== 'pending' || this.#answered.has(`${run.id}:reply`) || run.isFinal) return
+        const save = async (p: DeliveryProgress): Promise<void> => { await this.#o.store.updateDelivery({ ...d, progress: { ...p } }) }
+        await adapter.progress!(this.#context(run.request.caller, caller, `${run.id}.reply`, save), reply.target, view, d.progress)
+        lastSent = view
+      } catch (error) {
+        if (error instanceof DeliveryError && error.retryAfterMs !== null) holdUntil = this.#o.now() + error.retryAfterMs
+        // A live view that cannot be updated is not worth failing anything for: the result still goes out.
+        this.#o.log?.warn({ run: run.id, err: describe(error) }, 'live progress not updated')
+      }
+    }
+    const tick = (): void => {
+      if (run.isFinal || this.#stopped) return
       const timer = setTimeout(tick, interval)
       timer.unref()
-      if (view === lastSent) return
-      lastSent = view
-      this.#chain(run.id, async () => {
-        if (run.isFinal || this.#stopped) return
-        try {
-          const d = await this.#o.store.getDelivery(run.id, 'reply')
-          if (d === null || d.state !== 'pending' || this.#answered.has(`${run.id}:reply`)) return
-          const save = async (p: DeliveryProgress): Promise<void> => { await this.#o.store.updateDelivery({ ...d, progress: { ...p } }) }
-          await adapter.progress!(this.#context(run.request.caller, caller, `${run.id}.reply`, save), reply.target, view, d.progress)
-        } catch (error) {
-          // A live view that cannot be updated is not worth failing anything for: the result still goes out.
-          this.#o.log?.warn({ run: run.id, err: describe(error) }, 'live progress not updated')
-        }
-      })
+      if (inFlight || this.#o.now() < holdUntil) return
+      inFlight = true
+      this.#chain(run.id, () => update().finally(() => { inFlight = false }))
     }
     const first = setTimeout(tick, FIRST_PROGRESS_MS)
     first.unref()

@@ -16,6 +16,8 @@ export interface HttpOutboundOptions {
   timeoutMs?: number
   /** Largest answer body read, bytes. */
   maxResponseBytes?: number
+  /** How long close() lets requests in flight finish before it aborts them. */
+  closeGraceMs?: number
   dispatcher?: Dispatcher
 }
 
@@ -24,7 +26,11 @@ export function createHttpOutbound (opts: HttpOutboundOptions = {}): Outbound & 
   const backoffMs = opts.backoffMs ?? 500
   const maxInlineWaitMs = opts.maxInlineWaitMs ?? 5000
   const maxResponseBytes = opts.maxResponseBytes ?? 1024 * 1024
+  const closeGraceMs = opts.closeGraceMs ?? 250
   const dispatcher = opts.dispatcher ?? new Agent({ connections: 16, connectTimeout: 5000 })
+  // Aborted by close() once its grace is over: every request and backoff wait listens to it.
+  const stopping = new AbortController()
+  const inflight = new Set<Promise<unknown>>()
 
   async function once (req: OutboundRequest): Promise<OutboundResponse> {
     const host = hostOf(req.url)
@@ -51,11 +57,12 @@ export function createHttpOutbound (opts: HttpOutboundOptions = {}): Outbound & 
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
         // undici's request() never follows redirects: a 3xx is an error here, like any non-2xx.
-        signal: AbortSignal.timeout(timeoutMs + 1000)
+        signal: AbortSignal.any([AbortSignal.timeout(timeoutMs + 1000), stopping.signal])
       })
     } catch (error) {
       // The cause names the fault kind only (timeout, refused, reset); the URL is never quoted.
-      throw new DeliveryError(`${host}: ${faultKind(error)}`, { retryable: true })
+      const fault = stopping.signal.aborted ? 'aborted: the gateway is stopping' : faultKind(error)
+      throw new DeliveryError(`${host}: ${fault}`, { retryable: true })
     }
     let text: string
     try {
@@ -87,27 +94,46 @@ export function createHttpOutbound (opts: HttpOutboundOptions = {}): Outbound & 
   }
 
   return {
-    async send (req) {
-      let last: DeliveryError | undefined
-      for (let attempt = 1; attempt <= attempts; attempt++) {
-        try {
-          return await once(req)
-        } catch (error) {
-          if (!(error instanceof DeliveryError)) throw error
-          last = error
-          if (!error.retryable || attempt === attempts) break
-          // Only the platform's own Retry-After ends the send early, and the caller gets it to schedule
-          // by; our backoff is merely capped, so a plain 500 still gets every attempt.
-          if (error.retryAfterMs !== null && error.retryAfterMs > maxInlineWaitMs) break
-          const backoff = Math.min(maxInlineWaitMs, backoffMs * 2 ** (attempt - 1) * (0.75 + Math.random() * 0.5))
-          await sleep(Math.max(backoff, error.retryAfterMs ?? 0))
-        }
-      }
-      throw last!
+    send (req) {
+      const sending = sendWithRetries(req)
+      inflight.add(sending)
+      void sending.finally(() => inflight.delete(sending)).catch(() => {})
+      return sending
     },
+    // The delivery service has already given attempts in flight their time when this is called
+    // (gateway stop): an answer that is still outstanding must not hold the process for the rest
+    // of its timeout. Aborted deliveries stay pending and are resumed by the next start.
     async close () {
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([
+        Promise.allSettled([...inflight]),
+        new Promise((resolve) => { timer = setTimeout(resolve, closeGraceMs) })
+      ])
+      clearTimeout(timer)
+      stopping.abort()
+      await Promise.allSettled([...inflight])
       if (opts.dispatcher === undefined) await dispatcher.close()
     }
+  }
+
+  async function sendWithRetries (req: OutboundRequest): Promise<OutboundResponse> {
+    let last: DeliveryError | undefined
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      try {
+        return await once(req)
+      } catch (error) {
+        if (!(error instanceof DeliveryError)) throw error
+        last = error
+        if (!error.retryable || attempt === attempts || stopping.signal.aborted) break
+        // Only the platform's own Retry-After ends the send early, and the caller gets it to schedule
+        // by; our backoff is merely capped, so a plain 500 still gets every attempt.
+        if (error.retryAfterMs !== null && error.retryAfterMs > maxInlineWaitMs) break
+        const backoff = Math.min(maxInlineWaitMs, backoffMs * 2 ** (attempt - 1) * (0.75 + Math.random() * 0.5))
+        const waited = await sleep(Math.max(backoff, error.retryAfterMs ?? 0), true, { signal: stopping.signal }).catch(() => false)
+        if (!waited) break
+      }
+    }
+    throw last!
   }
 }
 
@@ -123,6 +149,7 @@ function hostOf (url: string): string | null {
 
 function faultKind (error: unknown): string {
   const code = (error as { code?: unknown }).code
+  if (code === 'UND_ERR_DESTROYED' || code === 'UND_ERR_CLOSED') return 'client closed'
   if (typeof code === 'string' && /^[A-Z_]{2,40}$/.test(code)) return code.includes('TIMEOUT') ? 'timed out' : code
   if ((error as Error).name === 'TimeoutError' || (error as Error).name === 'AbortError') return 'timed out'
   return 'connection failed'

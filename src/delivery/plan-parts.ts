@@ -28,7 +28,7 @@ function lastMessage (text: string, from: number, limits: MessageLimits, more: R
   const reserve = 1 + measure(omissionNote(text.slice(from), more) + marker, limits.unit)
   if (limits.chars - reserve >= limits.chars / 4) {
     const { chunks: [chunk] } = cutChunks(text, { ...limits, from, reserve, maxChunks: 1 })
-    const rest = text.slice(chunk!.end + 1)
+    const rest = text.slice(chunk!.end)
     if (rest === '') return renderChunk(text, chunk!, total > 1 ? partMarker(total, total) : null)
     return renderChunk(text, chunk!, omissionNote(rest, more) + marker)
   }

@@ -65,7 +65,7 @@ const FENCE_CLOSE = /^ {0,3}(`{3,}|~{3,})[ \t]*$/
 /** Room the fence repairs of one message may take, as a share of the message. */
 const REPAIR_SHARE = 4
 
-export function isHighSurrogate (code: number): boolean {
+function isHighSurrogate (code: number): boolean {
   return code >= 0xd800 && code <= 0xdbff
 }
 

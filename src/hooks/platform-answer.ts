@@ -83,7 +83,9 @@ async function react (request: FastifyRequest, ctx: PlatformAnswerContext, adapt
     // GitHub shows the status in its delivery log; a chat user gets a polite word, a stranger on
     // LINE (whose answers nobody sees) nothing at all.
     if (scheme === 'github') return { kind: 'refused', text: '', httpError: new ForbiddenUserError() }
-    return { kind: 'refused', text: 'Sorry, you are not allowed to use this bot. Ask its owner to add your user id.' }
+    const text = 'Sorry, you are not allowed to use this bot. Ask its owner to add your user id.'
+    if (scheme !== 'line' && !shows(adapter, inbound)) gateway.deliveries.sendNotice(callerId, adapter, m.target, text, m.user)
+    return { kind: 'refused', text }
   }
 
   const outcome: Outcome = await dispatch(gateway, {

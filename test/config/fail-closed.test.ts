@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { ADMIN_TOKEN, HMAC_SECRET, OTHER_HMAC_SECRET, WHSEC, baseDoc, load, problemsOf, withDoc, type Doc } from './fixtures.ts'
 
+function telegramCaller (patch: Record<string, unknown>): Record<string, unknown> {
+  const caller: Record<string, unknown> = { scheme: 'telegram', secrets: ['telegram_secret_0123456789'], users: ['42'], commands: ['run'], reply: { token: '123:abc' }, ...patch }
+  for (const [k, v] of Object.entries(caller)) if (v === undefined) delete caller[k]
+  return caller
+}
+
 describe('the base document', () => {
   it('loads', () => {
     expect(load(baseDoc()).config.callers.ci?.scheme).toBe('hmac-sha256')
@@ -34,6 +40,20 @@ const rules: Array<[string, (doc: Doc) => void, string, string | RegExp]> = [
   ['args_match that is not a regular expression', (d) => { d.commands.run.args_match = '(unclosed' }, '/commands/run/args_match', 'not a valid regular expression'],
   ['max_sync_wait below sync_wait', (d) => { d.limits = { sync_wait: 60, max_sync_wait: 30 } }, '/limits/max_sync_wait', 'must not be less than sync_wait'],
   ['max_age 0 for standard-webhooks', (d) => { d.callers.app.max_age = 0 }, '/callers/app/max_age', 'only allowed for scheme "hmac-sha256"'],
+  // Platform callers (contract §6).
+  ['platform caller without users', (d) => { d.callers.tg = telegramCaller({ users: undefined }) }, '/callers/tg/users', 'user ids allowed'],
+  ['platform caller with an empty users list', (d) => { d.callers.tg = telegramCaller({ users: [] }) }, '/callers/tg/users', 'user ids allowed'],
+  ['"*" users on a chat platform', (d) => { d.callers.tg = telegramCaller({ users: ['*'] }) }, '/callers/tg/users', 'only allowed for github'],
+  ['users on a generic caller', (d) => { d.callers.ci.users = ['ana'] }, '/callers/ci/users', 'only applies to platform schemes'],
+  ['reply on a generic caller', (d) => { d.callers.ci.reply = { token: 't' } }, '/callers/ci/reply', 'only applies to platform schemes'],
+  ['telegram without a bot token', (d) => { d.callers.tg = telegramCaller({ reply: {} }) }, '/callers/tg/reply/token', 'required for telegram'],
+  ['a reply key of another platform', (d) => { d.callers.tg = telegramCaller({ reply: { token: '1:a', webhook_url: 'https://x.example/' } }) }, '/callers/tg/reply/webhook_url', 'not a telegram reply setting (telegram takes token, api_base)'],
+  ['teams without a workflow url', (d) => { d.callers.tm = { scheme: 'teams', secrets: [Buffer.alloc(32, 3).toString('base64')], users: ['29:x'], commands: ['run'] } }, '/callers/tm/reply/webhook_url', 'required for teams'],
+  ['twilio without an account sid', (d) => { d.callers.sms = { scheme: 'twilio', secrets: ['t'.repeat(32)], users: ['+15551234567'], commands: ['run'] } }, '/callers/sms/reply/account_sid', 'required for twilio'],
+  ['prompt on a chat platform', (d) => { d.callers.tg = telegramCaller({ prompt: 'x' }) }, '/callers/tg/prompt', 'github'],
+  ['callback secret that is not whsec_', (d) => { d.callers.ci.callback = { url: 'https://x.example/cb', secret: 'plain-secret-0123456789' } }, '/callers/ci/callback/secret', 'whsec_'],
+  ['callback secret shared with a signing secret', (d) => { d.callers.ci.callback = { url: 'https://x.example/cb', secret: WHSEC } }, '/callers/app/secrets/0', 'same secret as /callers/ci/callback/secret'],
+  ['max_age 0 for slack', (d) => { d.callers.sl = { scheme: 'slack', secrets: ['s'.repeat(32)], users: ['U1'], commands: ['run'], max_age: 0 } }, '/callers/sl/max_age', 'always signs a timestamp'],
   ['profile command without argv', (d) => { d.agent = { profile: 'command' } }, '/agent/argv', 'needs argv'],
   ['profile command with an empty argv[0]', (d) => { d.agent = { profile: 'command', argv: ['', '{prompt}'] } }, '/agent/argv/0', 'executable'],
   ['argv with another profile', (d) => { d.agent = { profile: 'claude', argv: ['x', '{prompt}'] } }, '/agent/argv', 'only used with profile "command"'],

@@ -4,7 +4,7 @@ import { planParts } from '../../src/delivery/plan-parts.ts'
 import { splitMessage, type TextUnit } from '../../src/delivery/split-message.ts'
 import type { MessageLimits } from '../../src/platforms/adapter.ts'
 
-const RUNS = { numRuns: 300 }
+const RUNS = { numRuns: 300, interruptAfterTimeLimit: 10_000, markInterruptAsFailure: true }
 const RUN_ID = 'run_01JC3Z8Y6Q4W2E5R7T9Y1U3I5O'
 const LINK = `https://hooks.example.com/v1/runs/${RUN_ID}`
 const MARKER = /\n\((\d+)\/(\d+)\)$/

@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest'
 import fc from 'fast-check'
 import { splitMessage, splitMessageParts, type SplitPart, type TextUnit } from '../../src/delivery/split-message.ts'
 
-const RUNS = { numRuns: 300 }
+const RUNS = { numRuns: 300, interruptAfterTimeLimit: 10_000, markInterruptAsFailure: true }
 const MARKER = /\n\(\d+\/\d+\)$/
 
 /** Length as the platform counts it, computed independently of the code under test. */

@@ -3,6 +3,7 @@
 // (20 KB leaves room under Teams' 28 KB); otherwise the answer says the rest follows in the
 // channel, and `partsInAnswer` tells the delivery service which parts it still has to post.
 import type { HttpAnswer, Reaction } from '../adapter.ts'
+import { FINAL_STATUSES } from '../../schemas/run.ts'
 import { encodedBytes } from './encoded-size.ts'
 
 const ANSWER_MAX_BYTES = 20 * 1024
@@ -29,14 +30,23 @@ export function answerTeams (reactions: Reaction[]): HttpAnswer {
 function reactionText (reaction: Reaction): string {
   switch (reaction.kind) {
     case 'accepted':
+      return working(reaction.run.id)
     case 'replayed':
-      return `Working on it… the result will be posted to this channel (run ${reaction.run.id})`
+      // A redelivery of a message whose run has ended: its result was already answered or posted,
+      // and nothing more will come. The result itself is not repeated: a replay is not the user.
+      return FINAL_STATUSES.has(reaction.run.status)
+        ? `This message was already handled: run ${reaction.run.id} ${reaction.run.status}.`
+        : working(reaction.run.id)
     case 'finished':
       return finishedText(reaction.parts, reaction.run.id)
     case 'notice':
     case 'refused':
       return reaction.text
   }
+}
+
+function working (runId: string): string {
+  return `Working on it… the result will be posted to this channel (run ${runId})`
 }
 
 function finishedText (parts: string[], runId: string): string {

@@ -16,8 +16,11 @@ export async function deliverTeams (ctx: DeliveryContext, target: ReplyTarget, p
     throw new DeliveryError('teams: no reply.webhook_url configured, so results that miss the 5 s answer cannot be posted', { retryable: false })
   }
   const userName = typeof target.user_name === 'string' && target.user_name !== '' ? target.user_name : null
+  // The first part posted to the channel says whom it answers: part 0, or the first part after those
+  // the webhook answer carried (they are in the reply chain of the question, the posts are not).
+  const firstPosted = answeredParts(progress)
   for (let i = progress.sent; i < parts.length; i++) {
-    const forName = i === 0 ? userName : null
+    const forName = i === firstPosted ? userName : null
     const cards = splitToEncodedBytes(parts[i]!, textBudget(forName))
     for (let k = i === progress.sent ? savedCard(progress) : 0; k < cards.length; k++) {
       await ctx.http.send({ method: 'POST', url, json: resultCard(cards[k]!, k === 0 ? forName : null) })
@@ -29,6 +32,12 @@ export async function deliverTeams (ctx: DeliveryContext, target: ReplyTarget, p
 
 function textBudget (forName: string | null): number {
   return MAX_PAYLOAD_BYTES - Buffer.byteLength(JSON.stringify(resultCard('', forName)))
+}
+
+/** `progress.answered`: parts the webhook answer carried (recorded by the delivery service), else 0. */
+function answeredParts (progress: DeliveryProgress): number {
+  const answered = progress.answered
+  return typeof answered === 'number' && Number.isSafeInteger(answered) && answered > 0 ? answered : 0
 }
 
 function savedCard (progress: DeliveryProgress): number {

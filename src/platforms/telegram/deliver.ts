@@ -1,15 +1,21 @@
 // The result. When a live message shows the run's progress, part 1 replaces its text, so the chat
 // ends with the answer where the progress was; the other parts follow as new messages. Every step
-// is saved before the next, so a retried delivery never sends a part twice.
+// is saved before the next, so a retried delivery never sends a part twice. A hold Telegram asked
+// for while the live view was updated (429 `retry_after`) is waited out before the first call.
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { DeliveryContext, DeliveryProgress, ReplyTarget } from '../adapter.ts'
 import { DeliveryError } from '../../delivery/outbound.ts'
 import { callBotApi } from './bot-api.ts'
-import { lastTextHash, liveMessageId } from './live-message.ts'
+import { holdUntil, lastTextHash, liveMessageId } from './live-message.ts'
 import { readTelegramTarget, replyParams, type TelegramTarget } from './target.ts'
 import { textHash } from './text-hash.ts'
 
+/** Longest hold waited out here; a longer one goes back to the delivery service to schedule. */
+const MAX_INLINE_HOLD_MS = 5000
+
 export async function deliverTelegram (ctx: DeliveryContext, stored: ReplyTarget, parts: string[], progress: DeliveryProgress): Promise<void> {
   const target = readTelegramTarget(stored)
+  await waitOutHold(ctx, progress, parts)
   let state = progress
   for (let i = progress.sent; i < parts.length; i++) {
     const part = parts[i]!
@@ -22,6 +28,17 @@ export async function deliverTelegram (ctx: DeliveryContext, stored: ReplyTarget
     state = { ...state, sent: i + 1 }
     await ctx.save(state)
   }
+}
+
+async function waitOutHold (ctx: DeliveryContext, progress: DeliveryProgress, parts: string[]): Promise<void> {
+  if (progress.sent >= parts.length) return
+  const hold = holdUntil(progress)
+  const remaining = hold === null ? 0 : hold - ctx.now()
+  if (remaining <= 0) return
+  if (remaining > MAX_INLINE_HOLD_MS) {
+    throw new DeliveryError('telegram: waiting out the Bot API\'s retry_after', { retryable: true, status: 429, retryAfterMs: remaining })
+  }
+  await sleep(remaining)
 }
 
 async function replaceLive (ctx: DeliveryContext, target: TelegramTarget, messageId: number, text: string): Promise<void> {
