@@ -10,7 +10,7 @@ import type { CallerConfig, Config } from '../config/schema.ts'
 import type { DeliveryContext, DeliveryProgress, PlatformAdapter, ReplyTarget } from '../platforms/adapter.ts'
 import type { RunState } from '../runs/run-state.ts'
 import type { Run } from '../schemas/run.ts'
-import type { DeliveryChannel, RunStore, StoredDelivery } from '../store/run-store.ts'
+import { StoreUnavailableError, type DeliveryChannel, type RunStore, type StoredDelivery } from '../store/run-store.ts'
 import { FINAL_STATUSES } from '../schemas/run.ts'
 import { sendCallback } from './callback.ts'
 import { DeliveryError, type Outbound } from './outbound.ts'
@@ -33,7 +33,6 @@ export interface DeliveryServiceOptions {
   log?: { warn (obj: object, msg: string): void }
 }
 
-const STORE_RETRY_MS = 5000
 const FIRST_PROGRESS_MS = 1000
 
 export class DeliveryService {
@@ -187,7 +186,7 @@ export class DeliveryService {
       }
       if (channel === 'callback') {
         if (caller.callback === undefined) throw new DeliveryError('the caller no longer has a callback', { retryable: false })
-        await sendCallback(this.#o.http, caller.callback, run, { deliveryId: `${runId}.callback`, now: this.#o.now })
+        await sendCallback(this.#o.http, caller.callback, run, { deliveryId: `${runId}-callback`, now: this.#o.now })
       } else {
         const reply = state.request.reply
         if (reply === undefined) throw new DeliveryError('the run has no reply target', { retryable: false })
@@ -205,10 +204,11 @@ export class DeliveryService {
   }
 
   async #failed (runId: string, channel: DeliveryChannel, d: StoredDelivery | null, run: Run | undefined, error: unknown): Promise<void> {
-    if (d === null || run === undefined) {
-      // The store could not be read: nothing was sent, try again shortly.
+    if (d === null || run === undefined || error instanceof StoreUnavailableError) {
+      // The state could not be read or written: try again shortly, from the progress last saved (a
+      // part sent but not yet recorded goes out again: at least once, never lost).
       this.#o.log?.warn({ run: runId, channel, err: describe(error) }, 'delivery postponed: state unavailable')
-      this.#schedule(runId, channel, STORE_RETRY_MS)
+      this.#schedule(runId, channel, this.#firstMs)
       return
     }
     const attempts = d.attempts + 1

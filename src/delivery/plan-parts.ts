@@ -13,10 +13,14 @@ export interface ReadMore {
 }
 
 export function planParts (text: string, limits: MessageLimits, more: ReadMore): string[] {
-  const parts = splitMessage(text, limits)
   const total = Math.max(1, limits.maxMessages)
-  if (parts.length <= total) return parts
-  const head = cutChunks(text, { ...limits, reserve: total > 1 ? markerReserve(String(total).length) : 0, maxChunks: total - 1 })
+  const reserve = total > 1 ? markerReserve(String(total).length) : 0
+  // A cut that stops after `total` slices tells cheaply whether a 10 MB output needs the note.
+  if (cutChunks(text, { ...limits, reserve, maxChunks: total }).end === text.length) {
+    const parts = splitMessage(text, limits)
+    if (parts.length <= total) return parts
+  }
+  const head = cutChunks(text, { ...limits, reserve, maxChunks: total - 1 })
   const messages = head.chunks.map((c, i) => renderChunk(text, c, partMarker(i + 1, total)))
   messages.push(lastMessage(text, head.end, limits, more, total))
   return messages
@@ -41,7 +45,8 @@ function lastMessage (text: string, from: number, limits: MessageLimits, more: R
 /** Says how much of `rest` is not shown and where to read it. */
 export function omissionNote (rest: string, more: ReadMore): string {
   const chars = measure(rest, 'codepoint')
-  const lines = rest.split('\n').length - (rest.endsWith('\n') ? 1 : 0)
+  let lines = rest.endsWith('\n') ? 0 : 1
+  for (let at = rest.indexOf('\n'); at !== -1; at = rest.indexOf('\n', at + 1)) lines++
   const where = more.link !== null ? more.link : `run ${more.runId} (GET /v1/runs/${more.runId})`
   return `✂ ${count(chars, 'more character')} (${count(lines, 'line')}) not shown.\nFull result: ${where}`
 }

@@ -127,11 +127,14 @@ export function isGraphemeBoundary (text: string, at: number): boolean {
   return GRAPHEMES.segment(probe).containing(offset)?.index === offset
 }
 
-/** The code blocks of `text`, CommonMark-style: ``` or ~~~ fences of 3 or more, up to 3 spaces in. */
-export function mapFences (text: string): FenceMap {
+/**
+ * The code blocks of `text`, CommonMark-style: ``` or ~~~ fences of 3 or more, up to 3 spaces in.
+ * Lines starting after `until` are not read; answers about later indexes are then wrong.
+ */
+export function mapFences (text: string, until = text.length): FenceMap {
   const lines: FenceLine[] = []
   let open: (OpenFence & { char: string, length: number }) | null = null
-  for (let start = 0; start < text.length;) {
+  for (let start = 0; start < text.length && start <= until;) {
     const newline = text.indexOf('\n', start)
     const end = newline === -1 ? text.length : newline + 1
     if (mayBeFence(text, start)) {
@@ -208,9 +211,10 @@ function chooseCut (text: string, start: number, budget: number, unit: TextUnit,
   const half = start + Math.floor((end - start) / 2)
   // The fence line ending at the cut holds the cut's newline strictly inside it.
   const awkward = (cut: number): boolean => fences.lineAround(cut - 1)?.kind === 'open' || fences.lineAt(cut)?.kind === 'close'
+  // Scans stay inside the window: lastIndexOf would run on to the start of a text with no newline.
   const lineEnd = (floor: number, tidy: boolean): number => {
-    for (let nl = text.lastIndexOf('\n', end - 1); nl >= floor && nl >= start; nl = nl > 0 ? text.lastIndexOf('\n', nl - 1) : -1) {
-      if (!tidy || !awkward(nl + 1)) return nl + 1
+    for (let i = end - 1; i >= floor && i >= start; i--) {
+      if (text.charCodeAt(i) === 0x0a && (!tidy || !awkward(i + 1))) return i + 1
     }
     return -1
   }
@@ -259,7 +263,8 @@ export function cutChunks (text: string, opts: CutOptions): { chunks: Chunk[], e
   const { unit } = opts
   const room = opts.chars - (opts.reserve ?? 0)
   if (room < 2) throw new RangeError(`a message limit of ${opts.chars} leaves no room for text`)
-  const fences = mapFences(text)
+  // A cut never looks further than its budget, at most two code units per unit counted.
+  const fences = mapFences(text, (opts.from ?? 0) + (opts.maxChunks ?? Infinity) * opts.chars * 2)
   const repairable = (fence: OpenFence | null): fence is OpenFence =>
     fence !== null && (measure(fence.reopen, unit) + measure(fence.close, unit) + 2) * REPAIR_SHARE <= room
   const chunks: Chunk[] = []
@@ -320,10 +325,15 @@ export function splitMessageParts (text: string, opts: SplitOptions): SplitPart[
   }
   const one = cutChunks(text, { ...opts, maxChunks: 1 })
   if (one.end === text.length) return one.chunks.map((c) => ({ text: renderChunk(text, c, null), start: c.start, end: c.end }))
-  // The marker's width depends on how many parts there are, which depends on the marker's width.
-  for (let digits = 1; ; digits++) {
+  // The marker's width depends on how many parts there are, which depends on the marker's width:
+  // cut again with the width the last count needs until the count agrees (twice, nearly always).
+  for (let digits = 1; ; ) {
     const { chunks } = cutChunks(text, { ...opts, reserve: markerReserve(digits) })
-    if (String(chunks.length).length > digits) continue
+    const needed = String(chunks.length).length
+    if (needed > digits) {
+      digits = needed
+      continue
+    }
     return chunks.map((c, i) => ({ text: renderChunk(text, c, partMarker(i + 1, chunks.length)), start: c.start, end: c.end }))
   }
 }

@@ -13,7 +13,7 @@ import { Webhook } from 'standardwebhooks'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { createHttpOutbound } from '../../src/delivery/http-outbound.ts'
 import { ADMIN, buildTestGateway, SECRET, type TestGateway } from '../helpers/build-app.ts'
-import { startFakeApi, type FakeApi, type RecordedRequest } from '../helpers/fake-api.ts'
+import { startFakeApi, type RecordedRequest } from '../helpers/fake-api.ts'
 import { CALLBACK_SECRET, TELEGRAM_SECRET, telegramRequest } from '../helpers/platform-sign.ts'
 
 const TELEGRAM_FIXTURES = resolve(import.meta.dirname, '../fixtures/platforms/telegram')

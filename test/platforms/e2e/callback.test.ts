@@ -132,6 +132,8 @@ describe('callback: a generic hmac-sha256 caller', () => {
     // Backoff between attempts (50 ms, then 100 ms in the test gateway).
     expect(attempts[1]!.at - attempts[0]!.at).toBeGreaterThanOrEqual(40)
     expect(attempts[2]!.at - attempts[1]!.at).toBeGreaterThanOrEqual(80)
+    // …and the gateway's configured backoff, not the production one (2 s, 4 s, …).
+    expect(attempts[2]!.at - attempts[0]!.at).toBeLessThan(1500)
     expect(deliveryAudit(gw, run.id as string)).toEqual([
       ['callback', 'retrying', 1],
       ['callback', 'retrying', 2],

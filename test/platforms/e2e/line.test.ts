@@ -201,6 +201,27 @@ describe('line end to end: results', () => {
     expect(replies(api)).toHaveLength(1)
     expect(api.requests.filter((r) => r.url === PUSH)).toHaveLength(1)
   })
+
+  it('a result ready after the reply token\'s minute is pushed to the group, with a retry key; no loading animation in a group', async () => {
+    const api = await startFakeApi(SENT)
+    // The gateway's clock, moved on while the run works: its reply token is then too old to use.
+    let skew = 0
+    const gw = await lineGateway(api, { env: { FAKE_CLAUDE_MODE: 'slow', FAKE_CLAUDE_DELAY_MS: '80' }, now: () => Date.now() + skew })
+    const e = textEvent('late answer', { group: true })
+    expectAck(await send(gw, e))
+    await gw.waitForAudit((r) => r.event === 'started')
+    skew = 55_000
+
+    const [push] = await api.waitFor(1, { match: PUSH, timeoutMs: 6000 })
+    expect(push!.headers.authorization).toBe(`Bearer ${CHANNEL_TOKEN}`)
+    expect(push!.headers['x-line-retry-key']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+    expect(Object.keys(push!.json as object).sort()).toEqual(['messages', 'to'])
+    expect((push!.json as { to: string }).to).toBe(GROUP)
+    expect(echoedPrompt(texts(push!)[0]!)).toBe('late answer')
+    const [run] = acceptedRuns(gw)
+    expect(await auditOf(gw, { event: 'delivery', run })).toMatchObject({ status: 'delivered', attempts: 1 })
+    expect(api.requests.map((r) => r.url)).toEqual([PUSH])
+  })
 })
 
 describe('line end to end: deadlines and admission', () => {

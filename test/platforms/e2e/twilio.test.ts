@@ -529,8 +529,8 @@ describe('twilio end to end: long output', () => {
   }, 30_000)
 
   it('the note counts exactly the characters left out', async () => {
-    // Fails while src/delivery/plan-parts.ts counts from `chunk.end + 1`: the first character after
-    // the last shown slice is missing from the count (slices are contiguous; nothing is skipped).
+    // Slices are contiguous: the count starts right after the last shown slice (it once started one
+    // character late, src/delivery/plan-parts.ts `chunk.end + 1`).
     const api = await startFakeApi(CREATED)
     const gw = await twilioGateway(api, { agent: AGENT })
     const split = checkSplit(twimlMessages(await send(gw, sms(gw, 'lines 320'))), expectedLines(320), 1600)
