@@ -21,7 +21,11 @@ export interface PlatformAnswerContext {
   hooks: DispatchHooks
 }
 
-/** Platforms that redeliver a request that failed: a busy gateway answers 503 so the message comes back. */
+/**
+ * Platforms where a failed request can come back (LINE and Telegram redeliver on their own; GitHub
+ * lists it as failed, to redeliver from the hook's settings): a busy gateway answers 503 rather
+ * than pretending it took the message.
+ */
 const REDELIVERS: ReadonlySet<PlatformScheme> = new Set(['line', 'telegram', 'github'])
 
 export async function answerPlatform (request: FastifyRequest, reply: FastifyReply, ctx: PlatformAnswerContext): Promise<FastifyReply> {
@@ -77,8 +81,7 @@ type Reacted = Reaction | { kind: 'refused', text: string, httpError: Error }
 async function react (request: FastifyRequest, ctx: PlatformAnswerContext, adapter: PlatformAdapter, inbound: InboundRequest, m: InboundMessage): Promise<Reacted> {
   const { gateway, scheme, hooks } = ctx
   const { callerId, caller } = inbound
-  const users = caller.users ?? []
-  if (!users.includes(m.user) && !(scheme === 'github' && users.includes('*'))) {
+  if (!userAllowed(scheme, caller.users ?? [], m.user)) {
     hooks.record({ event: 'rejected', caller: callerId, user: m.user, reason: 'forbidden_user', ip: request.ip })
     // GitHub shows the status in its delivery log; a chat user gets a polite word, a stranger on
     // LINE (whose answers nobody sees) nothing at all.
@@ -112,7 +115,7 @@ async function react (request: FastifyRequest, ctx: PlatformAnswerContext, adapt
       const status = outcome.error.statusCode ?? 500
       // A busy gateway on a platform that redelivers: fail the request, the message comes back.
       if (status === 503 && REDELIVERS.has(scheme)) return { kind: 'refused', text: '', httpError: outcome.error }
-      const text = politeRefusal(outcome.error.code, outcome.error.message, outcome.error.retryAfter)
+      const text = politeRefusal(outcome.error.code, outcome.error.message, outcome.error.retryAfter, scheme !== 'github')
       if (!shows(adapter, inbound)) gateway.deliveries.sendNotice(callerId, adapter, m.target, text, m.user)
       return { kind: 'refused', text }
     }
@@ -123,11 +126,18 @@ function shows (adapter: PlatformAdapter, req: InboundRequest): boolean {
   return adapter.answerShows?.(req) ?? adapter.answerVisible
 }
 
-function politeRefusal (code: string, message: string, retryAfter: number | undefined): string {
+/** GitHub logins are case-insensitive; chat platforms' ids are opaque and compared exactly. */
+function userAllowed (scheme: PlatformScheme, users: readonly string[], user: string): boolean {
+  if (scheme !== 'github') return users.includes(user)
+  const login = user.toLowerCase()
+  return users.some((u) => u === '*' || u.toLowerCase() === login)
+}
+
+function politeRefusal (code: string, message: string, retryAfter: number | undefined, chat: boolean): string {
   switch (code) {
     case 'HOOKGATE_RATE_LIMITED': return `You are sending requests faster than allowed; try again in ${retryAfter ?? 60} s.`
     case 'HOOKGATE_OVERLOADED': return 'The agent is busy with other work right now; try again in a minute.'
-    case 'HOOKGATE_POLICY_DENIED': return `${message}. Send /help to see what you can ask.`
+    case 'HOOKGATE_POLICY_DENIED': return chat ? `${message}. Send /help to see what you can ask.` : message
     case 'HOOKGATE_NOT_FOUND': return message
     default: return 'That request could not be handled.'
   }

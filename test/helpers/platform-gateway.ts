@@ -21,7 +21,7 @@ export interface PlatformGateway extends TestGateway {
 }
 
 export async function platformGateway (opts: TestGatewayOptions): Promise<PlatformGateway> {
-  const gw = await buildTestGateway({ deps: { deliveryRetry: { firstMs: 50, maxMs: 200, attempts: 4 }, ...opts.deps }, ...opts })
+  const gw = await buildTestGateway({ ...opts, deps: { deliveryRetry: { firstMs: 50, maxMs: 200, attempts: 4 }, ...opts.deps } })
   const url = await gw.app.listen({ host: '127.0.0.1', port: 0 })
   onTestFinished(() => gw.close())
   return {
