@@ -88,7 +88,7 @@ export class DeliveryService {
     if (d === null || d.state !== 'pending') return
     const done = sent >= total
     try {
-      await this.#o.store.updateDelivery({ ...d, state: done ? 'done' : 'pending', progress: { ...d.progress, sent }, error: null })
+      await this.#o.store.updateDelivery({ ...d, state: done ? 'done' : 'pending', progress: { ...d.progress, sent, answered: sent }, error: null })
     } catch {
       // Still pending in the store: keep the claim, so this process does not send it a second time.
       return
@@ -260,7 +260,7 @@ export class DeliveryService {
         if (e.event === 'text') text += (e.data as { text: string }).text
       }
       const view = progressText(text, adapter.limits)
-      if (view === lastSent) return
+      if (view === lastSent && adapter.progressKeepsAlive !== true) return
       try {
         const d = await this.#o.store.getDelivery(run.id, 'reply')
         if (d === null || d.state !== 'pending' || this.#answered.has(`${run.id}:reply`) || run.isFinal) return

@@ -148,4 +148,6 @@ export interface PlatformAdapter {
    */
   progress? (ctx: DeliveryContext, target: ReplyTarget, text: string, progress: DeliveryProgress): Promise<void>
   readonly progressIntervalMs?: number
+  /** True when `progress` is a keep-alive (LINE's loading animation): called every interval even if the text is unchanged. */
+  readonly progressKeepsAlive?: boolean
 }

@@ -17,5 +17,7 @@ export const lineAdapter: PlatformAdapter = {
   answer: () => lineAck(),
   deliver: deliverLine,
   progress: showLoading,
-  progressIntervalMs: LOADING_INTERVAL_MS
+  progressIntervalMs: LOADING_INTERVAL_MS,
+  // The animation lasts 60 s: renewed while the agent works, whether or not it writes anything.
+  progressKeepsAlive: true
 }

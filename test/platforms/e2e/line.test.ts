@@ -434,7 +434,7 @@ describe('line end to end: delivery faults', () => {
     const gw = await lineGateway(api, {
       limits: '{ concurrency: 4 }',
       // The production client with a per-attempt timeout short enough to see a hang in a test.
-      deps: { outbound: createHttpOutbound({ timeoutMs: 500, backoffMs: 50 }), deliveryRetry: { firstMs: 50, maxMs: 200, attempts: 4 } }
+      deps: { outbound: createHttpOutbound({ timeoutMs: 500, backoffMs: 50 }) }
     })
     const jobs = Object.fromEntries(['once', 'throttled', 'down', 'hung'].map((job) => [job, textEvent(`job for ${job}`)]))
     for (const e of Object.values(jobs)) expectAck(await send(gw, e))

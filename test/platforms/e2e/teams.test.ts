@@ -358,7 +358,7 @@ describe('teams end to end: delivery faults', () => {
     const gw = await teamsGateway(api, {
       env: { FAKE_CLAUDE_MODE: 'slow', FAKE_CLAUDE_DELAY_MS: '230' },
       limits: '{ concurrency: 4 }',
-      deps: { outbound: createHttpOutbound({ timeoutMs: 500, backoffMs: 50 }), deliveryRetry: { firstMs: 50, maxMs: 200, attempts: 4 } }
+      deps: { outbound: createHttpOutbound({ timeoutMs: 500, backoffMs: 50 }) }
     })
     const answers = await Promise.all(['once', 'throttled', 'down', 'hung'].map((job) => send(gw, activity(`job for ${job}`))))
     for (const a of answers) expect(answerText(a)).toMatch(WORKING)

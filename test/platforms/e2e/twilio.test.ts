@@ -372,9 +372,8 @@ describe('twilio end to end: delivery faults', () => {
       env: { FAKE_CLAUDE_MODE: 'slow', FAKE_CLAUDE_DELAY_MS: '480' },
       limits: '{ concurrency: 4 }',
       // The production client, with a per-attempt timeout short enough to see a hang in a test and
-      // short backoffs (Retry-After still rules). deliveryRetry is repeated: platformGateway's own
-      // short retries are lost when `deps` is given.
-      deps: { outbound: createHttpOutbound({ timeoutMs: 500, backoffMs: 50 }), deliveryRetry: { firstMs: 50, maxMs: 200, attempts: 4 } }
+      // short backoffs (Retry-After still rules).
+      deps: { outbound: createHttpOutbound({ timeoutMs: 500, backoffMs: 50 }) }
     })
     const jobs = ['once', 'throttled', 'down', 'hung']
     const answers = await Promise.all(jobs.map((job) => send(gw, sms(gw, `job for ${job}`))))
