@@ -43,7 +43,7 @@ export function platformCallerProblems (id: string, caller: JsonObject, remember
   }
 
   if (platform && isObject(caller.reply)) {
-    const { allowed, required } = REPLY_KEYS[scheme]
+    const { allowed } = REPLY_KEYS[scheme]
     for (const key of Object.keys(caller.reply)) {
       if (!allowed.includes(key)) {
         problems.push({ path: `${base}/reply/${key}`, message: `not a ${scheme} reply setting${allowed.length > 0 ? ` (${scheme} takes ${allowed.join(', ')})` : ` (${scheme} takes none)`}` })

@@ -6,7 +6,7 @@
 //   validation     the body schema → 400
 //   handler        replay check → per-caller limit → policy → built-in, confirmation or run
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { Compile } from 'typebox/compile'
 import secureJson from 'secure-json-parse'

@@ -5,7 +5,7 @@ import { createHmac } from 'node:crypto'
 import type { Verifier, VerifyInput, VerifyResult } from './verifier.ts'
 import { checkInput } from './check-input.ts'
 import { fail } from './reasons.ts'
-import { readHeader } from './read-header.ts'
+import { readSignature, trySecrets, utf8Key } from './signed-headers.ts'
 import { GITHUB_HEADERS } from './scheme-headers.ts'
 import { timingSafeEqual } from './timing-safe-equal.ts'
 
@@ -22,23 +22,14 @@ function verify (input: VerifyInput): VerifyResult {
   if (invalid !== null) return fail(invalid)
   const { rawBody, headers, secrets } = input
 
-  const signatureHeader = readHeader(headers, SIGNATURE_HEADER, MAX_SIGNATURE_HEADER)
-  if (!signatureHeader.ok) return fail(signatureHeader.reason)
-  if (signatureHeader.value === undefined) return fail('missing_signature')
-  const match = SIGNATURE.exec(signatureHeader.value)
-  if (match === null) return fail('malformed_signature')
-  const provided = Buffer.from(match[1] as string, 'hex')
+  const signature = readSignature(headers, SIGNATURE_HEADER, MAX_SIGNATURE_HEADER, (v) => {
+    const match = SIGNATURE.exec(v)
+    return match === null ? null : Buffer.from(match[1] as string, 'hex')
+  })
+  if (!signature.ok) return fail(signature.reason)
 
-  let usable = 0
-  for (const secret of secrets) {
-    // An empty key is one anyone can sign with; it never verifies, whatever the config says.
-    if (typeof secret !== 'string' || secret.length === 0) continue
-    usable++
-    if (timingSafeEqual(createHmac('sha256', secret).update(rawBody).digest(), provided)) {
-      return { ok: true, replayKey: null }
-    }
-  }
-  return fail(usable === 0 ? 'no_usable_secret' : 'signature_mismatch')
+  const result = trySecrets(secrets, utf8Key, (key) => timingSafeEqual(createHmac('sha256', key).update(rawBody).digest(), signature.value))
+  return result === 'ok' ? { ok: true, replayKey: null } : fail(result)
 }
 
 export const githubVerifier: Verifier = { verify }

@@ -6,6 +6,7 @@ import type { Verifier, VerifyInput, VerifyResult } from './verifier.ts'
 import { checkInput } from './check-input.ts'
 import { fail } from './reasons.ts'
 import { readHeader } from './read-header.ts'
+import { trySecrets, utf8Key } from './signed-headers.ts'
 import { HMAC_SHA256_HEADERS } from './scheme-headers.ts'
 import { isWithinWindow, parseTimestamp } from './timestamp.ts'
 import { timingSafeEqual } from './timing-safe-equal.ts'
@@ -54,16 +55,8 @@ function verify (input: VerifyInput): VerifyResult {
     timestamp = timestampHeader.value
   }
 
-  let usable = 0
-  for (const secret of secrets) {
-    // An empty key is one anyone can sign with; it never verifies, whatever the config says.
-    if (typeof secret !== 'string' || secret.length === 0) continue
-    usable++
-    if (timingSafeEqual(computeMac(secret, timestamp, rawBody), provided)) {
-      return { ok: true, replayKey: replayKeyFor(timestamp, rawBody) }
-    }
-  }
-  return fail(usable === 0 ? 'no_usable_secret' : 'signature_mismatch')
+  const result = trySecrets(secrets, utf8Key, (key) => timingSafeEqual(computeMac(key, timestamp, rawBody), provided))
+  return result === 'ok' ? { ok: true, replayKey: replayKeyFor(timestamp, rawBody) } : fail(result)
 }
 
 /**

@@ -5,9 +5,9 @@ import { createHash, createHmac } from 'node:crypto'
 import type { Verifier, VerifyInput, VerifyResult } from './verifier.ts'
 import { checkInput } from './check-input.ts'
 import { fail } from './reasons.ts'
-import { readHeader } from './read-header.ts'
+import { readSignature, readTimestamp, trySecrets, utf8Key } from './signed-headers.ts'
 import { SLACK_HEADERS } from './scheme-headers.ts'
-import { isWithinWindow, parseTimestamp } from './timestamp.ts'
+import { isWithinWindow } from './timestamp.ts'
 import { timingSafeEqual } from './timing-safe-equal.ts'
 
 // Lower-case hex only, as Slack sends it and as Bolt's string comparison requires.
@@ -23,36 +23,27 @@ function verify (input: VerifyInput): VerifyResult {
   if (invalid !== null) return fail(invalid)
   const { rawBody, headers, secrets, maxAge, now } = input
 
-  const timestampHeader = readHeader(headers, TIMESTAMP_HEADER, MAX_TIMESTAMP_HEADER)
-  if (!timestampHeader.ok) return fail(timestampHeader.reason)
-  if (timestampHeader.value === undefined) return fail('missing_timestamp')
-  const timestamp = timestampHeader.value
-  const seconds = parseTimestamp(timestamp)
-  if (seconds === null) return fail('malformed_timestamp')
+  const stamp = readTimestamp(headers, TIMESTAMP_HEADER, MAX_TIMESTAMP_HEADER)
+  if (!stamp.ok) return fail(stamp.reason)
+  const { text: timestamp, seconds } = stamp.value
 
-  const signatureHeader = readHeader(headers, SIGNATURE_HEADER, MAX_SIGNATURE_HEADER)
-  if (!signatureHeader.ok) return fail(signatureHeader.reason)
-  if (signatureHeader.value === undefined) return fail('missing_signature')
-  const match = SIGNATURE.exec(signatureHeader.value)
-  if (match === null) return fail('malformed_signature')
-  const provided = Buffer.from(match[1] as string, 'hex')
+  const signature = readSignature(headers, SIGNATURE_HEADER, MAX_SIGNATURE_HEADER, (v) => {
+    const match = SIGNATURE.exec(v)
+    return match === null ? null : Buffer.from(match[1] as string, 'hex')
+  })
+  if (!signature.ok) return fail(signature.reason)
+  const provided = signature.value
 
   // Slack always signs a timestamp: max_age 0 is a zero-second window, not "no timestamp".
   if (!isWithinWindow(seconds, now, maxAge)) return fail('timestamp_out_of_window')
 
-  let usable = 0
-  for (const secret of secrets) {
-    if (typeof secret !== 'string' || secret.length === 0) continue
-    usable++
-    // The timestamp header bytes are signed as received, never a re-serialised number.
-    const expected = createHmac('sha256', secret).update('v0:').update(timestamp).update(':').update(rawBody).digest()
-    if (timingSafeEqual(expected, provided)) {
-      // The same signed bytes give the same key, so an exact replay inside the window is caught.
-      // The `:` keeps `<ts><body>` from splitting two ways, as it does in the signed string.
-      return { ok: true, replayKey: 'slack:' + createHash('sha256').update(timestamp).update(':').update(rawBody).digest('hex') }
-    }
-  }
-  return fail(usable === 0 ? 'no_usable_secret' : 'signature_mismatch')
+  // The timestamp header bytes are signed as received, never a re-serialised number.
+  const result = trySecrets(secrets, utf8Key, (key) =>
+    timingSafeEqual(createHmac('sha256', key).update('v0:').update(timestamp).update(':').update(rawBody).digest(), provided))
+  if (result !== 'ok') return fail(result)
+  // The same signed bytes give the same key, so an exact replay inside the window is caught.
+  // The `:` keeps `<ts><body>` from splitting two ways, as it does in the signed string.
+  return { ok: true, replayKey: 'slack:' + createHash('sha256').update(timestamp).update(':').update(rawBody).digest('hex') }
 }
 
 export const slackVerifier: Verifier = { verify }

@@ -6,6 +6,7 @@ import type { Verifier, VerifyInput, VerifyResult } from './verifier.ts'
 import { checkInput } from './check-input.ts'
 import { fail } from './reasons.ts'
 import { readHeader } from './read-header.ts'
+import { trySecrets } from './signed-headers.ts'
 import { STANDARD_WEBHOOKS_HEADERS } from './scheme-headers.ts'
 import { isValidWebhookId, MAX_WEBHOOK_ID_LENGTH } from './standard-webhooks-id.ts'
 import { decodeStandardWebhooksSecret } from './standard-webhooks-secret.ts'
@@ -77,22 +78,15 @@ function verify (input: VerifyInput): VerifyResult {
   // This scheme has no "no timestamp" mode: max_age 0 means a zero-second window, not none.
   if (!isWithinWindow(seconds, now, maxAge)) return fail('timestamp_out_of_window')
 
-  let usable = 0
-  for (const secret of secrets) {
-    const key = decodeStandardWebhooksSecret(secret)
-    if (key === null) continue
-    usable++
-    // The timestamp header is signed as received; the official SDK re-serialises parseInt() of it,
-    // which only differs for headers our grammar accepts with leading zeros (and then we reject).
+  // The timestamp header is signed as received; the official SDK re-serialises parseInt() of it,
+  // which only differs for headers our grammar accepts with leading zeros (and then we reject).
+  const result = trySecrets(secrets, decodeStandardWebhooksSecret, (key) => {
     const expected = createHmac('sha256', key).update(id).update('.').update(timestamp).update('.').update(rawBody).digest()
-    for (const provided of signatures.v1) {
-      if (timingSafeEqual(expected, provided)) {
-        // The id is signed and stays the same across the sender's retries: the spec's idempotency key.
-        return { ok: true, replayKey: 'standard-webhooks:' + id }
-      }
-    }
-  }
-  return fail(usable === 0 ? 'no_usable_secret' : 'signature_mismatch')
+    return signatures.v1.some((provided) => timingSafeEqual(expected, provided))
+  })
+  if (result !== 'ok') return fail(result)
+  // The id is signed and stays the same across the sender's retries: the spec's idempotency key.
+  return { ok: true, replayKey: 'standard-webhooks:' + id }
 }
 
 export const standardWebhooksVerifier: Verifier = { verify }

@@ -6,7 +6,7 @@ import type { Verifier, VerifyInput, VerifyResult } from './verifier.ts'
 import { checkInput } from './check-input.ts'
 import { decodeBase64Signature } from './base64.ts'
 import { fail } from './reasons.ts'
-import { readHeader } from './read-header.ts'
+import { readSignature, trySecrets } from './signed-headers.ts'
 import { TEAMS_HEADERS } from './scheme-headers.ts'
 import { decodeTeamsSecret } from './teams-secret.ts'
 import { timingSafeEqual } from './timing-safe-equal.ts'
@@ -24,24 +24,14 @@ function verify (input: VerifyInput): VerifyResult {
   if (invalid !== null) return fail(invalid)
   const { rawBody, headers, secrets } = input
 
-  const signatureHeader = readHeader(headers, SIGNATURE_HEADER, MAX_SIGNATURE_HEADER)
-  if (!signatureHeader.ok) return fail(signatureHeader.reason)
-  if (signatureHeader.value === undefined) return fail('missing_signature')
-  const match = AUTHORIZATION.exec(signatureHeader.value)
-  if (match === null) return fail('malformed_signature')
-  const provided = decodeBase64Signature(match[1] as string, SIGNATURE_BYTES)
-  if (provided === null) return fail('malformed_signature')
+  const signature = readSignature(headers, SIGNATURE_HEADER, MAX_SIGNATURE_HEADER, (v) => {
+    const match = AUTHORIZATION.exec(v)
+    return match === null ? null : decodeBase64Signature(match[1] as string, SIGNATURE_BYTES)
+  })
+  if (!signature.ok) return fail(signature.reason)
 
-  let usable = 0
-  for (const secret of secrets) {
-    const key = decodeTeamsSecret(secret)
-    if (key === null) continue
-    usable++
-    if (timingSafeEqual(createHmac('sha256', key).update(rawBody).digest(), provided)) {
-      return { ok: true, replayKey: null }
-    }
-  }
-  return fail(usable === 0 ? 'no_usable_secret' : 'signature_mismatch')
+  const result = trySecrets(secrets, decodeTeamsSecret, (key) => timingSafeEqual(createHmac('sha256', key).update(rawBody).digest(), signature.value))
+  return result === 'ok' ? { ok: true, replayKey: null } : fail(result)
 }
 
 export const teamsVerifier: Verifier = { verify }

@@ -108,13 +108,6 @@ function echoedPrompt (text: string): string {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
-async function until (done: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time')
-    await sleep(10)
-  }
-}
 
 function acceptedRuns (gw: PlatformGateway): string[] {
   return gw.audit().filter((r) => r.event === 'accepted').map((r) => String(r.run))

@@ -220,7 +220,7 @@ describe('telegram end to end', () => {
   }, 30_000)
 
   it('acknowledges every update of a saturated gateway at once, and asks Telegram to redeliver the one it cannot take', async () => {
-    const { gw, api } = await setup({ env: { FAKE_CLAUDE_MODE: 'slow', FAKE_CLAUDE_DELAY_MS: '3000' }, limits: '{ concurrency: 1, queue: 2 }' })
+    const { gw } = await setup({ env: { FAKE_CLAUDE_MODE: 'slow', FAKE_CLAUDE_DELAY_MS: '3000' }, limits: '{ concurrency: 1, queue: 2 }' })
     const answers = await Promise.all([1, 2, 3, 4].map(async (i) => say(gw, `job ${i}`)))
     console.log(`telegram answers under saturation (ms): ${answers.map((a) => a.ms.toFixed(0)).join(', ')}`)
     for (const a of answers) expect(a.ms).toBeLessThanOrEqual(1000)
