@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { platformGateway, type PlatformGateway } from '../../helpers/platform-gateway.ts'
 import { discordKeys, discordRequest, type DiscordKeys } from '../../helpers/platform-sign.ts'
 import { startFakeApi, type FakeApi, type RecordedRequest } from '../../helpers/fake-api.ts'
+import { sleep } from '../../helpers/audit-queries.ts'
 
 const HOOK = '/v1/hooks/discord'
 const APP = '1301234567890123456'
@@ -112,8 +113,6 @@ function lastRun (gw: PlatformGateway): string {
   expect(runs.length).toBeGreaterThan(0)
   return runs.at(-1)!.run as string
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 function webhookCalls (api: FakeApi): RecordedRequest[] {
   return api.requests.filter((r) => r.url.startsWith('/webhooks/'))

@@ -9,6 +9,7 @@ import { lineRequest, LINE_SECRET } from '../../helpers/platform-sign.ts'
 import { startFakeApi, type FakeApi, type RecordedRequest } from '../../helpers/fake-api.ts'
 import type { TestGatewayOptions } from '../../helpers/build-app.ts'
 import { createHttpOutbound } from '../../../src/delivery/http-outbound.ts'
+import { acceptedRuns, auditOf, runEvents, runFor, sleep } from '../../helpers/audit-queries.ts'
 
 const BOT = 'Uf2a9c8d7e6b5a4f3e2d1c0b9a8f7e6d5c'
 const USER = 'U4af4980629d4a0b7c9e1f2a3b4c5d6e7'
@@ -104,29 +105,6 @@ async function replyTo (api: FakeApi, e: LineEvent, timeoutMs = 8000): Promise<R
 
 function echoedPrompt (text: string): string {
   return (JSON.parse(text) as { prompt: string }).prompt
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
-
-
-function acceptedRuns (gw: PlatformGateway): string[] {
-  return gw.audit().filter((r) => r.event === 'accepted').map((r) => String(r.run))
-}
-
-function runEvents (gw: PlatformGateway, run: string): string[] {
-  return gw.audit().filter((r) => r.run === run).map((r) => r.event === 'delivery' ? `delivery:${String(r.status)}` : String(r.event))
-}
-
-function auditOf (gw: PlatformGateway, match: Record<string, unknown>, timeoutMs?: number): Promise<Record<string, unknown>> {
-  return gw.waitForAudit((r) => Object.entries(match).every(([k, v]) => r[k] === v), timeoutMs)
-}
-
-/** The run whose prompt was `prompt` (the audit log keeps its hash). */
-function runFor (gw: PlatformGateway, prompt: string): string {
-  const hash = createHash('sha256').update(prompt).digest('hex')
-  const hit = gw.audit().find((r) => r.event === 'accepted' && r.prompt_sha256 === hash)
-  if (hit === undefined) throw new Error(`no run for ${prompt}`)
-  return String(hit.run)
 }
 
 describe('line end to end: results', () => {

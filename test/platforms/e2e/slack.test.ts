@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { platformGateway, type PlatformGateway } from '../../helpers/platform-gateway.ts'
 import { SLACK_SECRET } from '../../helpers/platform-sign.ts'
 import { startFakeApi, type FakeApi, type RecordedRequest } from '../../helpers/fake-api.ts'
+import { sleep } from '../../helpers/audit-queries.ts'
 
 const HOOK = '/v1/hooks/slack'
 const FORM = 'application/x-www-form-urlencoded'
@@ -117,8 +118,6 @@ function forRun (gw: PlatformGateway, run: string): Audit[] {
 function accepted (gw: PlatformGateway): Audit[] {
   return gw.audit().filter((r) => r.event === 'accepted')
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 const codePoints = (s: string) => [...s].length
 

@@ -2,13 +2,14 @@
 // sample: HMAC-SHA256 keyed with the decoded security token) goes over TCP to a real gateway. A run
 // that finishes inside the 3.5 s window comes back in the answer activity; otherwise the answer says
 // "working on it" and the result is posted as an Adaptive Card to a local fake Workflows webhook.
-import { createHash, createHmac, randomBytes } from 'node:crypto'
+import { createHmac, randomBytes } from 'node:crypto'
 import { describe, it, expect } from 'vitest'
 import { platformGateway, type PlatformAnswer, type PlatformGateway } from '../../helpers/platform-gateway.ts'
 import { teamsRequest, TEAMS_TOKEN } from '../../helpers/platform-sign.ts'
 import { startFakeApi, type FakeApi, type RecordedRequest } from '../../helpers/fake-api.ts'
 import type { TestGatewayOptions } from '../../helpers/build-app.ts'
 import { createHttpOutbound } from '../../../src/delivery/http-outbound.ts'
+import { acceptedRuns, auditOf, runEvents, runFor, sleep } from '../../helpers/audit-queries.ts'
 
 const USER = '29:1XJKJMvc5GBtc2JwZq0oj8tHZmzrQgFmB39ATiQWA85gQtHieVkKilBZ9XHoq9j7Zaqt7CZ-NJWi7me2kHTL3Bw'
 const OTHER_USER = '29:1a2B3c4D5e6F7g8H9i0JkLmNoPqRsTuVwXyZ'
@@ -95,33 +96,12 @@ function echoedPrompt (text: string): string {
   return (JSON.parse(text) as { prompt: string }).prompt
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
-
 async function until (done: () => boolean, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!done()) {
     if (Date.now() > deadline) throw new Error('condition not met in time')
     await sleep(10)
   }
-}
-
-function acceptedRuns (gw: PlatformGateway): string[] {
-  return gw.audit().filter((r) => r.event === 'accepted').map((r) => String(r.run))
-}
-
-function runEvents (gw: PlatformGateway, run: string): string[] {
-  return gw.audit().filter((r) => r.run === run).map((r) => r.event === 'delivery' ? `delivery:${String(r.status)}` : String(r.event))
-}
-
-function auditOf (gw: PlatformGateway, match: Record<string, unknown>, timeoutMs?: number): Promise<Record<string, unknown>> {
-  return gw.waitForAudit((r) => Object.entries(match).every(([k, v]) => r[k] === v), timeoutMs)
-}
-
-function runFor (gw: PlatformGateway, prompt: string): string {
-  const hash = createHash('sha256').update(prompt).digest('hex')
-  const hit = gw.audit().find((r) => r.event === 'accepted' && r.prompt_sha256 === hash)
-  if (hit === undefined) throw new Error(`no run for ${prompt}`)
-  return String(hit.run)
 }
 
 describe('teams end to end: results', () => {

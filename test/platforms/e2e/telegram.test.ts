@@ -6,6 +6,7 @@ import { platformGateway, type PlatformGateway } from '../../helpers/platform-ga
 import { TELEGRAM_SECRET, telegramRequest } from '../../helpers/platform-sign.ts'
 import { startFakeApi, type FakeApi, type FakeRoute, type RecordedRequest } from '../../helpers/fake-api.ts'
 import { telegramAdapter } from '../../../src/platforms/telegram/index.ts'
+import { sleep } from '../../helpers/audit-queries.ts'
 
 const HOOK = '/v1/hooks/telegram'
 const TOKEN = '123:abc'
@@ -107,8 +108,6 @@ function lastRun (gw: PlatformGateway): string {
   expect(runs.length).toBeGreaterThan(0)
   return runs.at(-1)!.run as string
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 function botCalls (api: FakeApi): RecordedRequest[] {
   return api.requests.filter((r) => r.url.startsWith(`/bot${TOKEN}/`))

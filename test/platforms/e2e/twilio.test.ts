@@ -9,6 +9,7 @@ import { twilioRequest, TWILIO_TOKEN } from '../../helpers/platform-sign.ts'
 import { startFakeApi, type FakeApi, type RecordedRequest } from '../../helpers/fake-api.ts'
 import type { TestGatewayOptions } from '../../helpers/build-app.ts'
 import { createHttpOutbound } from '../../../src/delivery/http-outbound.ts'
+import { acceptedRuns, auditOf, runEvents, sleep } from '../../helpers/audit-queries.ts'
 
 const ACCOUNT_SID = 'AC3f8a92c1d04e6b7a58c9e0f1a2b3c4d5'
 const USER = '+15551234567'
@@ -75,19 +76,6 @@ function echoedPrompt (text: string): string {
   return (JSON.parse(text) as { prompt: string }).prompt
 }
 
-function runEvents (gw: PlatformGateway, run: string): string[] {
-  return gw.audit().filter((r) => r.run === run).map((r) => r.event === 'delivery' ? `delivery:${String(r.status)}` : String(r.event))
-}
-
-function acceptedRuns (gw: PlatformGateway): string[] {
-  return gw.audit().filter((r) => r.event === 'accepted').map((r) => String(r.run))
-}
-
-/** Waits until the audit log has `event` for `run` (e.g. the delivery outcome). */
-function auditOf (gw: PlatformGateway, match: Record<string, unknown>, timeoutMs?: number): Promise<Record<string, unknown>> {
-  return gw.waitForAudit((r) => Object.entries(match).every(([k, v]) => r[k] === v), timeoutMs)
-}
-
 function expectMessagesApiCall (req: RecordedRequest, body: string | RegExp): void {
   expect(req.method).toBe('POST')
   expect(req.url).toBe(MESSAGES_PATH)
@@ -99,8 +87,6 @@ function expectMessagesApiCall (req: RecordedRequest, body: string | RegExp): vo
   if (typeof body === 'string') expect(req.form?.Body).toBe(body)
   else expect(req.form?.Body).toMatch(body)
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 async function until (done: () => boolean, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs
