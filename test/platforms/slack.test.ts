@@ -1,14 +1,14 @@
-import { describe, it, expect, onTestFinished } from 'vitest'
+import { describe, it, expect } from 'vitest'
 import { readFileSync } from 'node:fs'
 import type { IncomingHttpHeaders } from 'node:http'
 import { slackAdapter } from '../../src/platforms/slack/index.ts'
 import { slackAnswerShows } from '../../src/platforms/slack/answer.ts'
-import type { DeliveryContext, DeliveryProgress, InboundMessage, InboundRequest, ParseResult, Reaction, ReplyTarget } from '../../src/platforms/adapter.ts'
+import type { InboundMessage, InboundRequest, ParseResult, Reaction, ReplyTarget } from '../../src/platforms/adapter.ts'
 import type { CallerConfig, ReplyConfig } from '../../src/config/schema.ts'
-import { createHttpOutbound, type HttpOutboundOptions } from '../../src/delivery/http-outbound.ts'
-import { DeliveryError } from '../../src/delivery/outbound.ts'
+import type { HttpOutboundOptions } from '../../src/delivery/http-outbound.ts'
 import { startFakeApi, type FakeApi } from '../helpers/fake-api.ts'
 import { runObject } from '../helpers/run-object.ts'
+import { deliveryContext as sharedDeliveryContext, deliveryError } from '../helpers/delivery-context.ts'
 
 const FIXTURES = new URL('../fixtures/platforms/slack/', import.meta.url)
 const BOT_TOKEN = 'xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy'
@@ -323,24 +323,7 @@ describe('slack answer', () => {
 })
 
 function deliveryContext (reply: ReplyConfig, outboundOpts: HttpOutboundOptions = {}) {
-  const http = createHttpOutbound({ backoffMs: 10, ...outboundOpts })
-  onTestFinished(() => http.close())
-  const saved: DeliveryProgress[] = []
-  const ctx: DeliveryContext = {
-    http,
-    deliveryId: 'dlv_01JD2X7Q9R8S6T5V4W3X2Y1Z0B',
-    callerId: 'slack',
-    caller: caller(reply),
-    save: async (progress) => { saved.push(progress) },
-    now: () => Date.now()
-  }
-  return { ctx, saved }
-}
-
-async function deliveryError (promise: Promise<unknown>): Promise<DeliveryError> {
-  const error = await promise.then(() => null, (e: unknown) => e)
-  expect(error).toBeInstanceOf(DeliveryError)
-  return error as DeliveryError
+  return sharedDeliveryContext('slack', caller(reply), 'dlv_01JD2X7Q9R8S6T5V4W3X2Y1Z0B', outboundOpts)
 }
 
 describe('slack deliver through response_url', () => {

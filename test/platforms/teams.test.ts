@@ -1,13 +1,13 @@
-import { describe, it, expect, onTestFinished } from 'vitest'
+import { describe, it, expect } from 'vitest'
 import { readFileSync } from 'node:fs'
 import { teamsAdapter } from '../../src/platforms/teams/index.ts'
 import { partsInAnswer } from '../../src/platforms/teams/answer.ts'
-import type { DeliveryContext, DeliveryProgress, InboundMessage, InboundRequest, ParseResult, ReplyTarget } from '../../src/platforms/adapter.ts'
+import type { InboundMessage, InboundRequest, ParseResult, ReplyTarget } from '../../src/platforms/adapter.ts'
 import type { CallerConfig, ReplyConfig } from '../../src/config/schema.ts'
-import { createHttpOutbound, type HttpOutboundOptions } from '../../src/delivery/http-outbound.ts'
-import { DeliveryError } from '../../src/delivery/outbound.ts'
+import type { HttpOutboundOptions } from '../../src/delivery/http-outbound.ts'
 import { startFakeApi, type FakeApi } from '../helpers/fake-api.ts'
 import { runObject } from '../helpers/run-object.ts'
+import { deliveryContext as sharedDeliveryContext, deliveryError } from '../helpers/delivery-context.ts'
 
 const FIXTURES = new URL('../fixtures/platforms/teams/', import.meta.url)
 const USER = '29:1XJKJMvc5GBtc2JwZq0oj8tHZmzrQgFmB39ATiQWA85gQtHieVkKilBZ9XHoq9j7Zaqt7CZ-NJWi7me2kHTL3Bw'
@@ -217,24 +217,7 @@ const forBlock = (name: string) => ({ type: 'TextBlock', text: `For ${name}:`, w
 const cardText = (r: { json: unknown }) => ((r.json as ReturnType<typeof card>).attachments[0]!.content.body.at(-1) as { text: string }).text
 
 function deliveryContext (reply: ReplyConfig, outboundOpts: HttpOutboundOptions = {}) {
-  const http = createHttpOutbound({ backoffMs: 10, ...outboundOpts })
-  onTestFinished(() => http.close())
-  const saved: DeliveryProgress[] = []
-  const ctx: DeliveryContext = {
-    http,
-    deliveryId: 'dlv_01JD2X7Q9R8S6T5V4W3X2Y1Z0C',
-    callerId: 'teams',
-    caller: caller(reply),
-    save: async (progress) => { saved.push(progress) },
-    now: () => Date.now()
-  }
-  return { ctx, saved }
-}
-
-async function deliveryError (promise: Promise<unknown>): Promise<DeliveryError> {
-  const error = await promise.then(() => null, (e: unknown) => e)
-  expect(error).toBeInstanceOf(DeliveryError)
-  return error as DeliveryError
+  return sharedDeliveryContext('teams', caller(reply), 'dlv_01JD2X7Q9R8S6T5V4W3X2Y1Z0C', outboundOpts)
 }
 
 describe('teams deliver', () => {
