@@ -12,7 +12,15 @@ import type { RunRequest } from './runs/run-state.ts'
 import type { Run } from './schemas/run.ts'
 import type { AuditSink } from './audit/audit-log.ts'
 import type { Launcher } from './runner/launcher.ts'
-import { runAgent } from './runner/run-agent.ts'
+import { createRunExecutor } from './runs/execute-run.ts'
+import { RunControls } from './runs/run-controls.ts'
+import type { RunState } from './runs/run-state.ts'
+import { SessionService } from './sessions/session-service.ts'
+import { sessionKey } from './sessions/session-key.ts'
+import { agentFor } from './config/caller-agent.ts'
+import { profileFor } from './runner/profiles/index.ts'
+import { PermissionBroker, type PendingPermission } from './permissions/permission-broker.ts'
+import { permissionText } from './delivery/permission-text.ts'
 import { AdminToken } from './auth/bearer.ts'
 import { createHash, randomBytes } from 'node:crypto'
 import { RunLinks } from './auth/run-links.ts'
@@ -41,6 +49,8 @@ export interface GatewayDeps {
   linkKey?: Buffer
   /** Backoff of failed deliveries (tests shorten it). */
   deliveryRetry?: { firstMs?: number, maxMs?: number, attempts?: number }
+  /** bubblewrap, found and probed at start-up (src/runner/sandbox); needed by agents with `sandbox: bwrap`. */
+  bwrapPath?: string
 }
 
 export interface PendingConfirmation {
@@ -59,6 +69,9 @@ export class Gateway {
   readonly streams = new StreamTracker()
   readonly links: RunLinks
   readonly deliveries: DeliveryService
+  readonly sessions: SessionService
+  readonly permissions: PermissionBroker
+  readonly controls = new RunControls()
   readonly #outbound: Outbound & { close?: () => Promise<void> }
   #pruneTimer: NodeJS.Timeout | undefined
 
@@ -71,6 +84,24 @@ export class Gateway {
     this.admin = new AdminToken(config.admin_token)
     this.links = new RunLinks(deps.linkKey ?? randomBytes(32), config.server.public_url)
     this.#outbound = deps.outbound ?? createHttpOutbound()
+    this.sessions = new SessionService({ store: deps.store, limits: config.sessions, now: deps.now })
+    this.permissions = new PermissionBroker({
+      timeoutMs: config.permissions.timeout * 1000,
+      maxPerRun: config.permissions.max_per_run,
+      now: deps.now,
+      onAsked: (run, pending) => this.#asked(run, pending),
+      onDecided: (pending, decision) => deps.audit.append({
+        event: 'permission',
+        caller: pending.caller,
+        user: decision.by ?? pending.user,
+        run: pending.runId,
+        pid: pending.pid,
+        tool: pending.tool,
+        decision: decision.allow ? 'allow' : 'deny',
+        via: decision.via
+      }),
+      onRefused: (pending, user, reason) => deps.audit.append({ event: 'permission', caller: pending.caller, user, run: pending.runId, pid: pending.pid, tool: pending.tool, decision: 'refused', reason })
+    })
     this.registry = new RunRegistry({
       concurrency: config.limits.concurrency,
       queue: config.limits.queue,
@@ -80,17 +111,14 @@ export class Gateway {
       shutdownGraceMs: config.shutdown_grace * 1000,
       stored: { maxEvents: 50_000, maxBytes: config.limits.run_log_bytes },
       ...(deps.processes !== undefined ? { processes: deps.processes } : {}),
-      execute: (run, ctx) => runAgent({
-        runId: run.id,
-        prompt: run.request.prompt,
-        agent: config.agent,
-        tools: run.request.tools,
-        sourceEnv: deps.env,
+      execute: createRunExecutor({
+        config,
+        env: deps.env,
         launcher: deps.launcher,
-        signal: ctx.signal,
-        onEvent: ctx.onEvent,
-        onSpawn: ctx.onSpawn,
-        graceMs: ctx.graceMs
+        sessions: this.sessions,
+        permissions: this.permissions,
+        controls: this.controls,
+        ...(deps.bwrapPath !== undefined ? { bwrapPath: deps.bwrapPath } : {})
       }),
       hooks: {
         onAccepted: (run) => deps.audit.append({ ...who(run.snapshot()), event: 'accepted', command: run.request.command, ...this.#prompt(run.request.prompt) }),
@@ -153,7 +181,36 @@ export class Gateway {
     await this.registry.store.prune(now - this.config.retention * DAY_MS, now)
   }
 
+  /**
+   * A permission question: on the run's stream, in the audit log, and to the chat the run came from
+   * (with buttons where the platform has them).
+   */
+  #asked (run: RunState, pending: PendingPermission): void {
+    const expiresAt = new Date(pending.expiresAt).toISOString()
+    run.recordPermission({ pid: pending.pid, tool: pending.tool, summary: pending.summary, expires_at: expiresAt })
+    this.deps.audit.append({ event: 'permission', caller: pending.caller, user: pending.user, run: pending.runId, pid: pending.pid, tool: pending.tool, decision: 'asked' })
+    const reply = run.request.reply
+    if (reply === undefined) return
+    const ask = { pid: pending.pid, runId: pending.runId, tool: pending.tool, summary: pending.summary, expiresAt }
+    this.deliveries.sendPermission(pending.caller, adapterFor(reply.scheme), reply.target, { ...ask, text: permissionText(ask) }, pending.user)
+  }
+
+  /**
+   * The conversation a message belongs to, or null when its runs are one-shot: the caller turned
+   * sessions off, its agent has none (`command`, `demo`), or the message names neither user nor thread.
+   * Runs of one conversation never overlap, so a one-shot caller must not get a key.
+   */
+  conversationKey (parts: { caller: string, user: string | null, thread: string | null, project: string | null }): string | null {
+    if (this.config.callers[parts.caller]?.sessions === false) return null
+    if (profileFor(agentFor(this.config, parts.caller).profile).sessions === 'none') return null
+    return sessionKey({ ...parts, project: parts.project ?? this.config.callers[parts.caller]?.projects?.[0] ?? null })
+  }
+
   /** Prompts are audited as a length and a hash unless the config asks for them verbatim. */
+  auditedPrompt (prompt: string): Record<string, unknown> {
+    return this.#prompt(prompt)
+  }
+
   #prompt (prompt: string): Record<string, unknown> {
     return this.config.audit.prompts
       ? { prompt }

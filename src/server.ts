@@ -14,6 +14,8 @@ import { buildApp } from './app.ts'
 import { AuditLog } from './audit/audit-log.ts'
 import type { Config } from './config/schema.ts'
 import { loadConfigFile } from './config/load.ts'
+import { checkHost } from './config/host-checks.ts'
+import { ConfigError } from './errors.ts'
 import { quickStartConfig, resolveConfigPath } from './config/quick-start.ts'
 import { createProcessControl } from './proc/process-control.ts'
 import { ensureStateSecret } from './config/state-secret.ts'
@@ -46,6 +48,9 @@ const LINK_KEY_FILE = 'link.key'
 
 export async function startServer (flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): Promise<FastifyInstance> {
   const { config, warnings } = loadServeConfig(flags, env, process.cwd())
+  const host = await checkHost(config, env)
+  // Fail closed: an agent told to run in a sandbox never runs without one.
+  if (host.sandboxProblems.length > 0) throw new ConfigError(host.sandboxProblems)
   // One gateway per state directory: a second one would mark the first one's runs as crashed.
   const lock = acquireStateLock(config.state_dir)
   let audit: AuditLog | undefined
@@ -56,7 +61,16 @@ export async function startServer (flags: ServeFlags, env: NodeJS.ProcessEnv = p
     store = createStore(config)
     // Run links sent to chats must keep working after a restart: their key lives with the state.
     const linkKey = config.store === 'memory' ? undefined : Buffer.from(ensureStateSecret(config.state_dir, LINK_KEY_FILE), 'hex')
-    app = await buildApp(config, { env, launcher: createExecaLauncher(), audit, store, processes: createProcessControl(), now: Date.now, ...(linkKey !== undefined ? { linkKey } : {}) })
+    app = await buildApp(config, {
+      env,
+      launcher: createExecaLauncher(),
+      audit,
+      store,
+      processes: createProcessControl(),
+      now: Date.now,
+      ...(linkKey !== undefined ? { linkKey } : {}),
+      ...(host.bwrapPath !== null ? { bwrapPath: host.bwrapPath } : {})
+    })
   } catch (error) {
     await store?.close()
     audit?.close()
@@ -66,6 +80,7 @@ export async function startServer (flags: ServeFlags, env: NodeJS.ProcessEnv = p
   const openAudit = audit
   const openStore = store
   for (const warning of warnings) app.log.warn(warning)
+  for (const problem of host.problems) app.log.error(`${problem.path}: ${problem.message}`)
   if (config.source === null) app.log.info({ secret_file: resolve(config.state_dir, 'local.secret') }, 'no config file: quick-start gateway with one caller "local"')
   if (config.demo) {
     app.log.warn('DEMO AGENT: no agent CLI found on PATH (looked for "claude"); answers come from the built-in demo agent. Install Claude Code or write a hookgate.yaml.')

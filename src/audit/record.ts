@@ -3,7 +3,7 @@
 // no canonical JSON: it strips the fixed-width `,"hash":"…"` suffix and recomputes the HMAC.
 import { createHmac, createSecretKey, type KeyObject } from 'node:crypto'
 
-export const EVENT_NAMES = ['request', 'rejected', 'accepted', 'started', 'finished', 'cancelled', 'interrupted', 'permission', 'config', 'delivery'] as const
+export const EVENT_NAMES = ['request', 'rejected', 'accepted', 'started', 'finished', 'cancelled', 'interrupted', 'permission', 'config', 'delivery', 'steered', 'session'] as const
 export type AuditEventName = typeof EVENT_NAMES[number]
 
 /** Lifecycle records are fdatasync'ed: they must survive a power loss, not just a killed process. */

@@ -1,4 +1,5 @@
 // `hookgate check`: validates the config `serve` would load, without starting anything.
+import { checkHost } from '../config/host-checks.ts'
 import { loadConfigFile } from '../config/load.ts'
 import { resolveConfigPath } from '../config/quick-start.ts'
 import { ConfigError } from '../errors.ts'
@@ -8,7 +9,9 @@ import { printConfigProblems } from './print-problems.ts'
 
 const usage = `Usage: hookgate check [--config F]
 
-Validate a configuration file and print every problem with its path (exit 1 on any).
+Validate a configuration file and print every problem with its path (exit 1 on any),
+including what it needs from this machine: the agent CLIs on PATH, the working and
+project directories, and bubblewrap where an agent has sandbox: bwrap.
 The file is found as \`hookgate serve\` finds it: --config, else $HOOKGATE_CONFIG,
 else ./hookgate.yaml.
 
@@ -30,7 +33,16 @@ async function run (args: string[], ctx: CliContext): Promise<number> {
     return EXIT.ok
   }
   try {
-    const { warnings } = loadConfigFile(path, ctx.env)
+    const { config, warnings } = loadConfigFile(path, ctx.env)
+    // What the file asks of this machine: agent CLIs, directories, bubblewrap.
+    const host = await checkHost(config, ctx.env)
+    const problems = [...host.problems, ...host.sandboxProblems]
+    if (problems.length > 0) {
+      ctx.stderr.write(`✗ ${path}: ${problems.length} problem${problems.length === 1 ? '' : 's'} on this machine\n`)
+      for (const p of problems) ctx.stderr.write(`  ${p.path}: ${p.message}\n`)
+      for (const warning of warnings) ctx.stderr.write(`  warning: ${warning}\n`)
+      return EXIT.failed
+    }
     ctx.stdout.write(`✓ ${path}: OK\n`)
     for (const warning of warnings) ctx.stderr.write(`  warning: ${warning}\n`)
     return EXIT.ok

@@ -15,6 +15,11 @@ export function findOnPath (name: string, PATH: string | undefined): string | nu
   return null
 }
 
+/** A command as the agent will be started: a path must be an executable file, a name must be on PATH. */
+export function commandExists (command: string, PATH: string | undefined): boolean {
+  return command.includes('/') ? isExecutableFile(command) : findOnPath(command, PATH) !== null
+}
+
 function isExecutableFile (path: string): boolean {
   try {
     if (!statSync(path).isFile()) return false

@@ -10,6 +10,7 @@ import { substituteEnv } from './env-subst.ts'
 import { isObject, pointerSegments, type ConfigProblem, type JsonObject } from './problems.ts'
 import { ruleProblems } from './rules.ts'
 import { policyProblems } from '../policy/compiled-policy.ts'
+import { profileFor } from '../runner/profiles/index.ts'
 import { ConfigSchema, type Config } from './schema.ts'
 import { schemaProblems } from './validate.ts'
 import { configWarnings } from './warnings.ts'
@@ -105,10 +106,22 @@ function tryBuild (input: unknown, opts: ConfigOrigin, coercible: ReadonlySet<st
 
 function finish (valid: JsonObject, opts: ConfigOrigin): Config {
   const agent = valid.agent as JsonObject
+  const callers = Object.fromEntries(Object.entries(valid.callers as Record<string, JsonObject>).map(([id, caller]) => {
+    const own = caller.agent as JsonObject | undefined
+    if (own === undefined || typeof own.cwd !== 'string') return [id, caller]
+    return [id, { ...caller, agent: { ...own, cwd: resolve(opts.baseDir, own.cwd) } }]
+  }))
+  const projects = Object.fromEntries(Object.entries(valid.projects as Record<string, string>).map(([name, dir]) => [name, resolve(opts.baseDir, dir)]))
   const config = {
     ...valid,
+    callers,
+    projects,
     state_dir: resolve(opts.baseDir, valid.state_dir as string),
-    agent: { ...agent, cwd: resolve(opts.baseDir, agent.cwd as string) },
+    agent: {
+      ...agent,
+      command: typeof agent.command === 'string' ? agent.command : profileFor(agent.profile as string).defaultCommand,
+      cwd: resolve(opts.baseDir, agent.cwd as string)
+    },
     source: opts.source === null ? null : resolve(opts.source),
     demo: agent.profile === 'demo'
   }

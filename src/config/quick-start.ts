@@ -27,7 +27,8 @@ export function quickStartConfig (options: QuickStartOptions): Config {
   const input: ConfigInput = {
     server: { host: '127.0.0.1', port: 8787 },
     state_dir: options.stateDir,
-    agent: claude === null ? { profile: 'demo' } : { profile: 'claude', command: claude },
+    // The user's own Claude login is what a first run should use, so the agent shares their home.
+    agent: claude === null ? { profile: 'demo' } : { profile: 'claude', command: claude, state: 'shared' },
     commands: { run: { prompt: '{args}', description: 'Send the text to the agent as its prompt' } },
     callers: {
       [LOCAL_CALLER]: { scheme: 'hmac-sha256', secrets: [secret], commands: ['run'], default_command: 'run' }

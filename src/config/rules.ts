@@ -6,6 +6,7 @@ import { compileLinear } from '../policy/linear-regex.ts'
 import { adminTokenProblem, secretKey } from './secrets.ts'
 import { childPointer, isObject, type ConfigProblem, type JsonObject } from './problems.ts'
 import { platformCallerProblems } from './platform-rules.ts'
+import { agentProblems } from './agent-rules.ts'
 
 /** Schemes whose signature always covers a timestamp, so max_age 0 cannot mean "no timestamp". */
 const TIMESTAMPED: ReadonlySet<string> = new Set(['standard-webhooks', 'slack', 'discord'])
@@ -110,24 +111,6 @@ function limitProblems (config: JsonObject): ConfigProblem[] {
   const { sync_wait: wait, max_sync_wait: max } = limits
   if (typeof wait === 'number' && typeof max === 'number' && max < wait) {
     return [{ path: '/limits/max_sync_wait', message: `max_sync_wait (${max}) must not be less than sync_wait (${wait})` }]
-  }
-  return []
-}
-
-function agentProblems (config: JsonObject): ConfigProblem[] {
-  const agent = objectAt(config, 'agent')
-  if (!Array.isArray(agent.argv)) return []
-  if (agent.profile === 'command') {
-    if (agent.argv.length === 0) {
-      return [{ path: '/agent/argv', message: 'profile "command" needs argv: the whole command line, argv[0] the executable, e.g. ["my-agent", "--quiet", "{prompt}"]' }]
-    }
-    if (agent.argv[0] === '' || agent.argv[0] === '{prompt}') {
-      return [{ path: '/agent/argv/0', message: 'argv[0] must name the executable' }]
-    }
-    return []
-  }
-  if (agent.argv.length > 0) {
-    return [{ path: '/agent/argv', message: `argv is only used with profile "command" (profile is ${JSON.stringify(agent.profile)}): remove it, or use args for extra arguments` }]
   }
   return []
 }

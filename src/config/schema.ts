@@ -1,6 +1,6 @@
 // The configuration file's one schema. Types, defaults, `hookgate check` and docs/configuration.md
 // all derive from it, so a key exists in exactly one place.
-import { Type, type Static } from 'typebox'
+import { Type, type Static, type TSchema } from 'typebox'
 
 const Seconds = (description: string, def: number, minimum = 0) =>
   Type.Optional(Type.Integer({ minimum, default: def, description }))
@@ -25,21 +25,49 @@ export const ServerSchema = Type.Object({
 
 export const AgentProfileName = Type.Union([
   Type.Literal('claude'),
+  Type.Literal('codex'),
+  Type.Literal('gemini'),
+  Type.Literal('opencode'),
+  Type.Literal('copilot'),
   Type.Literal('command'),
   Type.Literal('demo')
-], { description: 'How the agent is started and how its output is read: `claude` (Claude Code stream-json), `command` (any program; stdout lines are text), `demo` (the built-in demo agent)' })
+], { description: 'How the agent is started and how its output is read: `claude` (Claude Code stream-json), `codex` (codex exec --json), `gemini` (gemini stream-json), `opencode` (opencode run --format json), `copilot` (copilot JSONL), `command` (any program; stdout lines are text), `demo` (the built-in demo agent)' })
 
 export const AgentSchema = Type.Object({
   profile: Type.Optional({ ...AgentProfileName, default: 'claude' }),
-  command: Type.Optional(Type.String({ minLength: 1, default: 'claude', description: 'Executable name (looked up on PATH) or path of the agent CLI' })),
+  command: Type.Optional(Type.String({ minLength: 1, description: 'Executable name (looked up on PATH) or path of the agent CLI; default: the profile\'s own (`claude`, `codex`, `gemini`, `opencode`, `copilot`)' })),
   args: Type.Optional(Type.Array(Type.String(), { default: [], description: 'Extra arguments for the profile (e.g. `--model`, `sonnet`); placed before the prompt separator' })),
   argv: Type.Optional(Type.Array(Type.String(), { default: [], description: 'Profile `command` only: the whole command line, argv[0] the executable; the element "{prompt}" becomes exactly one argument' })),
   cwd: Type.Optional(Type.String({ minLength: 1, default: '.', description: 'Working directory of the agent, relative to the config file' })),
   timeout: Seconds('Wall-clock seconds a run may take; then its whole process tree is killed', 600, 1),
   kill_grace: Seconds('Seconds between SIGTERM and SIGKILL when a run is stopped', 5, 0),
   env: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }), { default: [], description: 'Names of variables passed through from the gateway\'s environment; the agent sees nothing else but PATH, HOME, LANG, TERM=dumb and NO_COLOR=1' })),
-  max_output_bytes: Type.Optional(Type.Integer({ minimum: 1024, default: 10485760, description: 'Bytes of agent output read per run; the rest is dropped with a truncation marker' }))
+  max_output_bytes: Type.Optional(Type.Integer({ minimum: 1024, default: 10485760, description: 'Bytes of agent output read per run; the rest is dropped with a truncation marker' })),
+  idle_timeout: Type.Optional(Type.Integer({ minimum: 0, description: 'Seconds without any output (and no permission question pending) after which the run is stopped as timed out; 0 turns it off. Default: the profile\'s (600 for codex and opencode, which retry network errors forever; off for the others)' })),
+  state: Type.Optional(Type.Union([Type.Literal('per_caller'), Type.Literal('shared')], { default: 'per_caller', description: '`per_caller`: each caller\'s agent gets its own config and session directory under state_dir/agents (CLAUDE_CONFIG_DIR, CODEX_HOME, …), so concurrent runs never share state; log in with an API key or token in `env`. `shared`: the agent uses the home of the user hookgate runs as (its own login)' })),
+  trust_repo: Type.Optional(Type.Boolean({ default: false, description: 'Let the agent load settings, hooks, plugins and MCP servers from the repository it works in; off by default because a repository can then run code through the agent' })),
+  sandbox: Type.Optional(Type.Union([Type.Literal('none'), Type.Literal('bwrap')], { default: 'none', description: '`bwrap`: run the agent under bubblewrap (own PID namespace, dies with the gateway, the file system read-only except its working directory and its state directory)' }))
 }, { additionalProperties: false, description: 'The agent CLI that runs each request' })
+
+/** A caller's changes to the global agent (same keys; what is not set is inherited). */
+/**
+ * A caller's changes to the global agent: the same keys without their defaults (an unset key is
+ * inherited from `agent`, not reset to its default), so the schema is AgentSchema with `default` removed.
+ */
+export const CallerAgentSchema = Type.Unsafe<Partial<Static<typeof AgentSchema>>>(Type.Object(
+  Object.fromEntries(Object.entries(AgentSchema.properties as Record<string, TSchema & { default?: unknown }>).map(([key, { default: _unused, ...schema }]) => [key, Type.Optional(schema)])),
+  { additionalProperties: false, description: 'This caller\'s agent, when it differs from the global `agent` (e.g. another profile); unset keys are inherited' }
+))
+
+export const SessionsSchema = Type.Object({
+  idle: Seconds('Seconds a conversation may rest before the next message starts a fresh agent session', 1800, 1),
+  max_age: Seconds('Seconds after its start that a conversation is replaced by a fresh agent session', 14400, 1)
+}, { additionalProperties: false, description: 'Agent sessions (contract §7): runs from the same caller, user and thread continue one session' })
+
+export const PermissionsSchema = Type.Object({
+  timeout: Seconds('Seconds to answer a permission request; no answer by then is a deny', 600, 1),
+  max_per_run: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 20, description: 'Permission questions one run may ask; past it every further request is denied without asking' }))
+}, { additionalProperties: false, description: 'Permission relay (contract §7)' })
 
 export const LimitsSchema = Type.Object({
   concurrency: Type.Optional(Type.Integer({ minimum: 1, default: 2, description: 'Runs executing at once on this machine' })),
@@ -113,7 +141,12 @@ export const CallerSchema = Type.Object({
   users: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { maxItems: 10000, description: 'Platform schemes: user ids allowed to use this caller (an empty list refuses to start; github also takes "*" for any sender)' })),
   reply: Type.Optional(ReplySchema),
   callback: Type.Optional(CallbackSchema),
-  prompt: Type.Optional(Type.String({ minLength: 1, description: 'github: prompt template for a failed workflow or check suite; `{repository}`, `{branch}`, `{sha}`, `{workflow}`, `{url}` are filled in' }))
+  prompt: Type.Optional(Type.String({ minLength: 1, description: 'github: prompt template for a failed workflow or check suite; `{repository}`, `{branch}`, `{sha}`, `{workflow}`, `{url}` are filled in' })),
+  agent: Type.Optional(CallerAgentSchema),
+  sessions: Type.Optional(Type.Boolean({ default: true, description: 'Continue one agent session per user and thread (false: every run starts fresh)' })),
+  permissions: Type.Optional(Type.Union([Type.Literal('ask'), Type.Literal('deny')], { default: 'ask', description: '`ask`: a tool neither allowed nor denied is asked about (a `permission` event, and a message with /allow and /deny on chat platforms); `deny`: it is refused without asking' })),
+  steer: Type.Optional(Type.Boolean({ default: false, description: 'Chat platforms: a message in a thread whose run is still active goes into that run (steering) instead of waiting as the next turn' })),
+  projects: Type.Optional(Type.Array(Type.String({ pattern: '^[a-z0-9][a-z0-9_.-]{0,63}$' }), { description: 'Projects this caller may pick with `@name` at the start of its text; the first is its default working directory' }))
 }, { additionalProperties: false })
 
 export const AuditSchema = Type.Object({
@@ -142,6 +175,9 @@ export const ConfigSchema = Type.Object({
   })),
   admin_token: Type.Optional(Type.String({ description: 'Bearer token that may read, list and cancel every run; at least 16 bytes' })),
   shutdown_grace: Seconds('Seconds between SIGTERM and SIGKILL for agents at shutdown', 10),
+  sessions: Type.Optional({ ...SessionsSchema, default: {} }),
+  permissions: Type.Optional({ ...PermissionsSchema, default: {} }),
+  projects: Type.Optional(Type.Record(Type.String({ pattern: '^[a-z0-9][a-z0-9_.-]{0,63}$' }), Type.String({ minLength: 1 }), { default: {}, additionalProperties: false, description: 'Working directories by name (relative to the config file); callers pick one with `@name`, and the agent never works outside them' })),
   agent: Type.Optional({ ...AgentSchema, default: {} }),
   limits: Type.Optional({ ...LimitsSchema, default: {} }),
   policy: Type.Optional({ ...PolicySchema, default: {} }),
@@ -157,7 +193,9 @@ export type ConfigInput = Static<typeof ConfigSchema>
 /** The loaded configuration: defaults applied, paths resolved, frozen. */
 export type Config = Readonly<Required<Omit<ConfigInput, 'admin_token'>> & Pick<ConfigInput, 'admin_token'>> & {
   readonly server: Required<Static<typeof ServerSchema>>
-  readonly agent: Required<Static<typeof AgentSchema>>
+  readonly agent: AgentConfig
+  readonly sessions: Required<Static<typeof SessionsSchema>>
+  readonly permissions: Required<Static<typeof PermissionsSchema>>
   readonly limits: Required<Static<typeof LimitsSchema>>
   readonly policy: Required<Static<typeof PolicySchema>>
   readonly audit: Required<Static<typeof AuditSchema>>
@@ -172,4 +210,6 @@ export type ReplyConfig = Static<typeof ReplySchema>
 export type CallbackConfig = Static<typeof CallbackSchema>
 export type CommandConfig = Static<typeof CommandSchema>
 export type ToolsConfig = Static<typeof ToolsSchema>
-export type AgentConfig = Required<Static<typeof AgentSchema>>
+/** `idle_timeout` stays optional: absent means the profile's own default. */
+export type AgentConfig = Required<Omit<Static<typeof AgentSchema>, 'idle_timeout'>> & Pick<Static<typeof AgentSchema>, 'idle_timeout'>
+export type CallerAgentConfig = Static<typeof CallerAgentSchema>

@@ -7,7 +7,7 @@
 // up another run's delivery, or any request.
 import type { AuditSink } from '../audit/audit-log.ts'
 import type { CallerConfig, Config } from '../config/schema.ts'
-import type { DeliveryContext, DeliveryProgress, PlatformAdapter, ReplyTarget } from '../platforms/adapter.ts'
+import type { DeliveryContext, DeliveryProgress, PermissionAsk, PlatformAdapter, ReplyTarget } from '../platforms/adapter.ts'
 import type { RunState } from '../runs/run-state.ts'
 import type { Run } from '../schemas/run.ts'
 import { StoreUnavailableError, type DeliveryChannel, type RunStore, type StoredDelivery } from '../store/run-store.ts'
@@ -119,20 +119,39 @@ export class DeliveryService {
    * user (LINE): sent with the platform's API, retried a few times, audited if it cannot be sent.
    */
   sendNotice (callerId: string, adapter: PlatformAdapter, target: ReplyTarget, text: string, user: string | null): void {
-    const caller = this.#o.config.callers[callerId]
-    if (caller === undefined || this.#stopped) return
     const parts = splitMessage(text, adapter.limits).slice(0, adapter.limits.maxMessages)
     let progress: DeliveryProgress = { sent: 0 }
-    const ctx = this.#context(callerId, caller, `notice-${this.#o.now()}-${Math.random().toString(36).slice(2)}`, async (p) => { progress = p })
+    this.#sendOnce(callerId, user, 'notice', async (p) => { progress = p }, (ctx) => adapter.deliver(ctx, target, parts, progress))
+  }
+
+  /**
+   * A permission question (contract §7) to the chat a run came from: with buttons where the adapter
+   * has them, else as text. Not stored: the question expires within minutes, and an unanswered one
+   * is a deny, so a gateway restart (which interrupts the run anyway) loses nothing.
+   */
+  sendPermission (callerId: string, adapter: PlatformAdapter, target: ReplyTarget, ask: PermissionAsk, user: string | null): void {
+    if (adapter.askPermission !== undefined) {
+      const askPermission = adapter.askPermission.bind(adapter)
+      this.#sendOnce(callerId, user, 'permission', async () => {}, (ctx) => askPermission(ctx, target, ask))
+    } else {
+      this.sendNotice(callerId, adapter, target, ask.text, user)
+    }
+  }
+
+  /** A few quick attempts for a message that is not worth keeping across restarts. */
+  #sendOnce (callerId: string, user: string | null, channel: string, save: (p: DeliveryProgress) => Promise<void>, send: (ctx: DeliveryContext) => Promise<void>): void {
+    const caller = this.#o.config.callers[callerId]
+    if (caller === undefined || this.#stopped) return
+    const ctx = this.#context(callerId, caller, `${channel}-${this.#o.now()}-${Math.random().toString(36).slice(2)}`, save)
     this.#spawn((async () => {
       for (let attempt = 1; ; attempt++) {
         try {
-          await adapter.deliver(ctx, target, parts, progress)
+          await send(ctx)
           return
         } catch (error) {
           const retry = error instanceof DeliveryError && error.retryable && attempt < 3 && !this.#stopped
           if (!retry) {
-            this.#o.audit.append({ event: 'delivery', caller: callerId, user, channel: 'notice', status: 'failed', attempts: attempt, reason: describe(error) })
+            this.#o.audit.append({ event: 'delivery', caller: callerId, user, channel, status: 'failed', attempts: attempt, reason: describe(error) })
             return
           }
           await sleep(Math.max(this.#firstMs * attempt, (error as DeliveryError).retryAfterMs ?? 0))

@@ -17,7 +17,7 @@ export function helpNotice ({ gateway, caller }: BuiltinContext): Notice {
     return `/${name}${description !== undefined ? ` — ${description}` : ''}`
   })
   if (callerConfig?.default_command !== undefined) lines.push(`Text without a leading slash runs /${callerConfig.default_command}.`)
-  lines.push('/status — your active runs', '/cancel [run-id] — cancel your latest (or the named) run', '/new — start a fresh conversation', '/confirm CODE — confirm a command that asked for it')
+  lines.push('/status — your active runs', '/cancel [run-id] — cancel your latest (or the named) run', '/new — start a fresh conversation', '/confirm CODE — confirm a command that asked for it', '/allow ID, /deny ID — answer the agent\'s permission request')
   return { kind: 'help', message: lines.join('\n') }
 }
 
@@ -42,8 +42,11 @@ export function cancelNotice ({ gateway, caller, user }: BuiltinContext, args: s
   return { kind: 'cancel', message: `Cancelling ${target.id}.`, runs: [target.snapshot()] }
 }
 
-export function newSessionNotice (): Notice {
-  // Every run starts a fresh agent session until conversations are configured, so there is
-  // nothing to reset yet; the answer says so rather than pretending.
-  return { kind: 'new', message: 'The next request starts a fresh conversation.' }
+/** `/new`: the conversation's stored session is dropped; a run still working in it is not disturbed. */
+export async function newSessionNotice ({ gateway, caller }: BuiltinContext, conversation: string | null): Promise<Notice> {
+  if (conversation === null) {
+    return { kind: 'new', message: 'Every request here already starts a fresh agent session (send a user or thread to keep a conversation going).' }
+  }
+  const had = await gateway.sessions.reset(conversation)
+  return { kind: 'new', message: had ? 'Started a fresh conversation: your next message begins a new agent session.' : 'Your next message begins a new agent session.' }
 }

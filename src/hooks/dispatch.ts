@@ -8,8 +8,11 @@ import type { RunRequest, RunState } from '../runs/run-state.ts'
 import type { DeliveryChannel } from '../store/run-store.ts'
 import type { Notice } from '../schemas/http.ts'
 import type { ReplyTarget, PlatformScheme } from '../platforms/adapter.ts'
-import { NotFoundError, OverloadedError, PolicyDeniedError, RateLimitedError } from '../errors.ts'
+import { OverloadedError, PolicyDeniedError, RateLimitedError } from '../errors.ts'
 import { cancelNotice, helpNotice, newSessionNotice, statusNotice } from './builtins.ts'
+import { answerPermission } from './permission-answer.ts'
+import { pickProject } from './pick-project.ts'
+import { steerIntoActiveRun } from './steer.ts'
 
 export interface Message {
   caller: string
@@ -61,9 +64,13 @@ export async function dispatch (gateway: Gateway, m: Message, hooks: DispatchHoo
   const wait = await hooks.limit()
   if (wait !== null) return refuse('caller_rate_limited', Object.assign(new RateLimitedError(wait), { retryAfter: wait }))
 
+  const picked = m.direct !== undefined ? { kind: 'none' as const, text: m.text } : pickProject(gateway.config, m.caller, m.text)
+  if (picked.kind === 'refused') return refuse(`policy: ${picked.rule}`, new PolicyDeniedError(picked.rule))
+  const project = picked.kind === 'picked' ? picked.project : null
+  const conversation = gateway.conversationKey({ caller: m.caller, user: m.user, thread: m.thread, project })
   const decision = m.direct !== undefined
     ? gateway.policy.resolveDirect(m.caller, m.direct.command, m.direct.prompt)
-    : gateway.policy.resolve(m.caller, m.text)
+    : gateway.policy.resolve(m.caller, picked.text)
   switch (decision.kind) {
     case 'denied':
       return refuse(`policy: ${decision.rule}`, new PolicyDeniedError(decision.rule))
@@ -78,12 +85,11 @@ export async function dispatch (gateway: Gateway, m: Message, hooks: DispatchHoo
         }
         case 'allow':
         case 'deny':
-          // No agent profile asks for permissions yet, so there is never a request to answer.
-          return refuse('not_found', new NotFoundError(`No pending permission request ${decision.args || '(no id given)'}`))
+          return answerPermission(gateway, m, decision.name, decision.args.trim(), refuse)
         case 'help': return { kind: 'notice', notice: helpNotice(ctx) }
         case 'status': return { kind: 'notice', notice: statusNotice(ctx) }
         case 'cancel': return { kind: 'notice', notice: cancelNotice(ctx, decision.args) }
-        case 'new': return { kind: 'notice', notice: newSessionNotice() }
+        case 'new': return { kind: 'notice', notice: await newSessionNotice(ctx, conversation) }
       }
       break
     }
@@ -95,8 +101,12 @@ export async function dispatch (gateway: Gateway, m: Message, hooks: DispatchHoo
         command: decision.command,
         prompt: decision.prompt,
         tools: decision.tools,
+        ...(project !== null ? { project } : {}),
+        sessionKey: conversation,
         ...(m.reply !== undefined ? { reply: m.reply } : {})
       }
+      const steered = steerIntoActiveRun(gateway, m, decision.prompt, picked.text, conversation, hooks)
+      if (steered !== null) return steered
       if (decision.needsConfirm) {
         const { code, expires_at: expiresAt } = await gateway.confirmations.create({ caller: m.caller, user: m.user }, { request, idempotencyKeys: m.keys })
         return {

@@ -112,6 +112,21 @@ export interface DeliveryContext {
   now (): number
 }
 
+/** A permission question for the chat the run came from (contract §7). */
+export interface PermissionAsk {
+  /** Short id the user answers with: `/allow <pid>` or `/deny <pid>`. */
+  pid: string
+  runId: string
+  /** The tool's name as the agent calls it (`Bash`, `Edit`, …). */
+  tool: string
+  /** What it will do: the command, path or URL, one line, ≤ 200 chars. */
+  summary: string
+  /** RFC 3339; no answer by then is a deny. */
+  expiresAt: string
+  /** The whole question as plain text with both commands (src/delivery/permission-text.ts), for platforms without buttons. */
+  text: string
+}
+
 export interface PlatformAdapter {
   readonly scheme: PlatformScheme
   readonly limits: MessageLimits
@@ -150,4 +165,12 @@ export interface PlatformAdapter {
   readonly progressIntervalMs?: number
   /** True when `progress` is a keep-alive (LINE's loading animation): called every interval even if the text is unchanged. */
   readonly progressKeepsAlive?: boolean
+  /**
+   * Sends a permission question with Allow and Deny buttons where the platform has them. A press
+   * must come back through `parse` as a message from the pressing user whose text is exactly
+   * `/allow <pid>` or `/deny <pid>` (its eventId the platform's id of the press), so it takes the same
+   * path as typed commands. Absent: the gateway sends `ask.text` with `deliver`.
+   * Throws DeliveryError like `deliver`.
+   */
+  askPermission? (ctx: DeliveryContext, target: ReplyTarget, ask: PermissionAsk): Promise<void>
 }

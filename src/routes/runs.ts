@@ -1,4 +1,4 @@
-// /v1/runs: read, follow and cancel runs. Authorised by the run's own token or the admin token;
+// /v1/runs: read, follow, cancel and steer runs, and answer their permission requests. Authorised by the run's own token or the admin token;
 // anything else is 401, and a run the caller may not see is indistinguishable from a missing one.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
@@ -6,10 +6,11 @@ import { Type } from 'typebox'
 import type { Gateway } from '../gateway.ts'
 import { accessTo, bearerFrom } from '../auth/bearer.ts'
 import { ConflictError, NotFoundError, OverloadedError, UnauthorizedError } from '../errors.ts'
-import { ErrorSchema, RunQuerySchema, RunEventsQuerySchema, RunListQuerySchema, RunListSchema, RunParamsSchema } from '../schemas/http.ts'
+import { ErrorSchema, PermissionAnswerSchema, PermissionParamsSchema, PermissionResultSchema, RunQuerySchema, RunEventsQuerySchema, RunListQuerySchema, RunListSchema, RunParamsSchema, SteerBodySchema, SteerResultSchema } from '../schemas/http.ts'
 import { RunSchema, RunStatus } from '../schemas/run.ts'
 import { sseHeaders, streamRun, type SseOptions } from '../sse/sse-stream.ts'
 import type { RunState } from '../runs/run-state.ts'
+import { steerRun } from '../runs/steer-run.ts'
 
 export interface RunsRouteOptions {
   gateway: Gateway
@@ -111,6 +112,45 @@ const runsRoute: FastifyPluginAsyncTypebox<RunsRouteOptions> = async (app, { gat
       throw new ConflictError(`Run ${run.id} has already finished (${run.status})`)
     }
     return reply.code(202).send(run.snapshot())
+  })
+
+  app.post('/v1/runs/:id/messages', {
+    schema: {
+      tags: ['runs'],
+      summary: 'Steer a run',
+      description: 'Sends a user message into the running agent session (`delivered: live`); when the agent cannot take messages now (it is queued, or its profile reads no input while it runs) the message becomes the next turn of the conversation (`delivered: queued`, a new run with its own token). 409 once the run has finished. The text passes the same policy as every request.',
+      params: RunParamsSchema,
+      body: SteerBodySchema,
+      security,
+      response: { 202: SteerResultSchema, 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 503: ErrorSchema }
+    }
+  }, async (request, reply) => {
+    const run = await authorise(request, request.params.id, 'control')
+    return reply.code(202).send(await steerRun(gateway, run, request.body.text))
+  })
+
+  app.post('/v1/runs/:id/permissions/:pid', {
+    schema: {
+      tags: ['runs'],
+      summary: 'Answer a permission request',
+      description: 'Allows or denies the tool call the agent asked about in a `permission` event. The first answer wins: a second one, or one after `expires_at` (when the request was already denied), gets 409.',
+      params: PermissionParamsSchema,
+      body: PermissionAnswerSchema,
+      security,
+      response: { 200: PermissionResultSchema, 400: ErrorSchema, 401: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 503: ErrorSchema }
+    }
+  }, async (request) => {
+    const run = await authorise(request, request.params.id, 'control')
+    const { decision, message } = request.body
+    const result = gateway.permissions.answer(request.params.pid, { allow: decision === 'allow', ...(message !== undefined ? { message } : {}) }, { via: 'http', runId: run.id })
+    switch (result.kind) {
+      case 'decided':
+        return { pid: result.pending.pid, run: run.id, tool: result.pending.tool, decision }
+      case 'already':
+        throw new ConflictError(`Permission request ${result.pending.pid} can no longer be answered: ${result.decision.via === 'timeout' ? 'it expired and was denied' : result.decision.via === 'run ended' ? 'the run ended' : `it was already ${result.decision.allow ? 'allowed' : 'denied'}`}`)
+      default:
+        throw new NotFoundError(`No permission request ${request.params.pid} in run ${run.id}`)
+    }
   })
 
   app.get('/v1/runs', {

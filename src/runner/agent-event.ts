@@ -23,4 +23,6 @@ export interface AgentOutcome {
   session: string | null
   cost_usd: number | null
   turns: number | null
+  /** Something the runner tells about the run (a fresh session replaced a missing one), or absent. */
+  notice?: string
 }

@@ -8,8 +8,10 @@ import { oneLine } from './tool-summary.ts'
 export interface RunFacts {
   /** argv[0], for messages. */
   command: string
-  stoppedBy: 'timeout' | 'cancel' | null
+  stoppedBy: 'timeout' | 'idle' | 'cancel' | null
   timeoutSeconds: number
+  /** The idle limit in force (for the message when it stopped the run). */
+  idleSeconds?: number
   exit: ExitInfo
   /** True when the spawn failed with ENOENT because the working directory is missing. */
   cwdMissing: boolean
@@ -37,6 +39,9 @@ export function decideOutcome (f: RunFacts): AgentOutcome {
   if (f.stoppedBy === 'timeout') {
     return { ...base, status: 'timed_out', error: `agent timed out after ${f.timeoutSeconds} s and was killed` }
   }
+  if (f.stoppedBy === 'idle') {
+    return { ...base, status: 'timed_out', error: withTail(`agent wrote nothing for ${f.idleSeconds ?? 0} s (idle timeout) and was killed`, f.stderrTail) }
+  }
   if (f.exit.spawnError !== null) return { ...base, status: 'failed', error: spawnFailure(f) }
   const error = failure(f)
   return error === null ? { ...base, status: 'succeeded', error: null } : { ...base, status: 'failed', error }
@@ -62,6 +67,7 @@ function spawnFailure (f: RunFacts): string {
   }
   if (code === 'EACCES') return `agent command "${f.command}" is not executable (EACCES)`
   if (code === 'E2BIG') return 'agent command line is too long for the system (E2BIG)'
+  if (code === 'ESANDBOX') return `agent not started: ${oneLine(f.exit.spawnError?.message ?? 'sandbox unavailable', 500)}`
   return `could not start agent command "${f.command}": ${oneLine(f.exit.spawnError?.message ?? 'unknown error', 500)}`
 }
 

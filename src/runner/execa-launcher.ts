@@ -3,7 +3,7 @@
 // /dev/null unless we have input, because an open stdin stalls Claude 3 s and hangs other CLIs; and
 // `detached`, so the child leads its own process group and a group kill reaches its grandchildren.
 import { execa } from 'execa'
-import type { ExitInfo, LaunchedProcess, Launcher, LaunchSpec } from './launcher.ts'
+import type { AgentInput, ExitInfo, LaunchedProcess, Launcher, LaunchSpec } from './launcher.ts'
 import { mergePipes } from './merge-pipes.ts'
 
 export function createExecaLauncher (): Launcher {
@@ -27,9 +27,11 @@ function launch (spec: LaunchSpec): LaunchedProcess {
   } as const
   let subprocess
   try {
-    subprocess = spec.input === undefined
-      ? execa(file, args, { ...common, stdin: 'ignore' })
-      : execa(file, args, { ...common, input: spec.input })
+    subprocess = spec.interactive === true
+      ? execa(file, args, { ...common, stdin: 'pipe' })
+      : spec.input === undefined
+        ? execa(file, args, { ...common, stdin: 'ignore' })
+        : execa(file, args, { ...common, input: spec.input })
   } catch (error) {
     // execa validates some options synchronously; its message may quote an argument (the prompt).
     return notStarted({ code: errorCode(error), message: 'invalid arguments or options' })
@@ -53,6 +55,7 @@ function launch (spec: LaunchSpec): LaunchedProcess {
 
   return {
     pid,
+    ...(spec.interactive === true && subprocess.stdin !== null ? { stdin: agentInput(subprocess.stdin) } : {}),
     output: pipes.output,
     exited,
     killGroup (signal) {
@@ -65,6 +68,30 @@ function launch (spec: LaunchSpec): LaunchedProcess {
       }
     },
     release: pipes.release
+  }
+}
+
+function agentInput (stream: NodeJS.WritableStream & { destroyed?: boolean, writableEnded?: boolean }): AgentInput {
+  let ended = false
+  // An agent that exits (or closes its stdin) while we write gives EPIPE: that only ends our input.
+  stream.on('error', () => { ended = true })
+  return {
+    write (text) {
+      if (ended || stream.destroyed === true || stream.writableEnded === true) return false
+      try {
+        stream.write(text)
+        return true
+      } catch {
+        ended = true
+        return false
+      }
+    },
+    end () {
+      if (ended) return
+      ended = true
+      try { stream.end() } catch {}
+    },
+    get ended () { return ended }
   }
 }
 

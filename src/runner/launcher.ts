@@ -11,6 +11,17 @@ export interface LaunchSpec {
   env: Readonly<Record<string, string>>
   /** Written to stdin and then closed; stdin is ignored (/dev/null) when absent. */
   input?: string
+  /** Keep stdin open as a pipe for `LaunchedProcess.stdin` (interactive agents); excludes `input`. */
+  interactive?: boolean
+}
+
+/** Our end of an interactive agent's stdin. Writes after the end or after the agent exited are dropped. */
+export interface AgentInput {
+  /** False when the text could not be written (stdin already closed or broken). */
+  write (text: string): boolean
+  /** Closes stdin: the agent reads end-of-file. Idempotent. */
+  end (): void
+  readonly ended: boolean
 }
 
 export interface OutputChunk {
@@ -29,6 +40,8 @@ export interface ExitInfo {
 export interface LaunchedProcess {
   /** Undefined when the process could not be started. */
   readonly pid: number | undefined
+  /** Present when launched with `interactive`. */
+  readonly stdin?: AgentInput
   /**
    * stdout and stderr chunks in arrival order. Pipes are read only as fast as this is consumed, so the
    * consumer must keep reading to the end or the child blocks on a full pipe. Ends when both pipes

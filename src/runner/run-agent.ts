@@ -3,17 +3,26 @@
 // caller and nothing outlives the run: the process group (and, given a run id, every process carrying
 // the run's marker) is killed on every way out.
 import type { AgentConfig } from '../config/schema.ts'
-import { statSync } from 'node:fs'
+import { randomUUID } from 'node:crypto'
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { runMarkerEnv } from '../proc/run-marker.ts'
 import { withRunSweep } from '../proc/run-sweep.ts'
 import type { AgentEvent, AgentOutcome } from './agent-event.ts'
 import { buildAgentEnv } from './agent-env.ts'
 import { decideOutcome } from './decide-outcome.ts'
+import { InteractiveSession, type PermissionDecision, type RunControl } from './interactive-session.ts'
 import type { ExitInfo, Launcher } from './launcher.ts'
 import { LineSplitter, type SplitLine } from './line-splitter.ts'
 import { OutputBudget } from './output-budget.ts'
 import { profileFor } from './profiles/index.ts'
-import type { ProfileInput } from './profiles/profile.ts'
+import type { AgentProfile, ParsedItem, PermissionQuestion, ProfileInput, SessionPlan } from './profiles/profile.ts'
+import { bwrapArgv } from './sandbox/bwrap-argv.ts'
+import { resolveSandboxLayout } from './sandbox/sandbox-layout.ts'
+import { withSandboxSignals } from './sandbox/sandbox-signals.ts'
+import { stripAnsi } from './strip-ansi.ts'
+import { findOnPath } from '../config/find-on-path.ts'
 import { supervise, type StopReason } from './supervise.ts'
 
 export interface RunSpec {
@@ -21,6 +30,10 @@ export interface RunSpec {
   /** `cwd` already absolute. */
   agent: AgentConfig
   tools: ProfileInput['tools']
+  /** Which agent session to continue or start; absent or null: a one-shot run. */
+  session?: SessionPlan | null
+  /** The agent's per-caller state directory (agent.state: per_caller); absent or null: the user's own. */
+  homeDir?: string | null
   /** Where the allowlisted variables are taken from; nothing else of it reaches the agent. */
   sourceEnv: NodeJS.ProcessEnv
   launcher: Launcher
@@ -37,13 +50,38 @@ export interface RunSpec {
    * the process group is killed.
    */
   runId?: string
+  /**
+   * Interactive profiles: asked for every tool call the agent wants approved. Absent: every such call
+   * is denied at once (what the CLI does on its own without a prompt handler).
+   */
+  askPermission? (question: PermissionQuestion): Promise<PermissionDecision>
+  /** Interactive profiles: receives the handle that steers the running agent, once it runs. */
+  onControl? (control: RunControl): void
+  /**
+   * `agent.sandbox: bwrap`: the bubblewrap binary (found and probed at start-up) and what the agent
+   * must not even read (the gateway's state directory and config file). Absent with a bwrap agent:
+   * the run fails rather than running unconfined.
+   */
+  sandbox?: { bwrapPath: string, hidden: string[] }
 }
 
 const STDERR_TAIL_CHARS = 2048
 
 export async function runAgent (spec: RunSpec): Promise<AgentOutcome> {
+  const scratchDir = mkdtempSync(join(tmpdir(), 'hookgate-run-'))
   try {
-    return await execute(spec)
+    const profile = profileFor(spec.agent.profile)
+    const first = await attempt(spec, profile, scratchDir, spec.session ?? null)
+    const plan = spec.session
+    if (plan?.mode !== 'resume' || first.status !== 'failed' || spec.signal.aborted) return first.outcome
+    if (profile.sessionMissing?.({ report: first.report, stderrTail: first.stderrTail, exitCode: first.outcome.exit_code }) !== true) return first.outcome
+    // The CLI no longer has the conversation (deleted, expired on its side, another machine): a fresh
+    // one answers the request, and the answer says so.
+    const notice = `The previous conversation (session ${plan.id}) no longer exists; this answer starts a fresh one.`
+    emitSafely(spec, { type: 'log', data: { stream: 'stderr', line: `hookgate: ${notice}` } })
+    const fresh: SessionPlan = profile.sessions === 'choose' ? { mode: 'new', id: randomUUID() } : { mode: 'new' }
+    const second = await attempt(spec, profile, scratchDir, fresh)
+    return { ...second.outcome, notice }
   } catch (error) {
     return {
       status: 'failed',
@@ -55,15 +93,28 @@ export async function runAgent (spec: RunSpec): Promise<AgentOutcome> {
       cost_usd: null,
       turns: null
     }
+  } finally {
+    rmSync(scratchDir, { recursive: true, force: true })
   }
 }
 
-async function execute (spec: RunSpec): Promise<AgentOutcome> {
+interface Attempt {
+  outcome: AgentOutcome
+  status: AgentOutcome['status']
+  report: ReturnType<ReturnType<AgentProfile['createParser']>['report']>
+  stderrTail: string
+}
+
+async function attempt (spec: RunSpec, profile: AgentProfile, scratchDir: string, session: SessionPlan | null): Promise<Attempt> {
   const { agent } = spec
-  const profile = profileFor(agent.profile)
-  const { argv, input } = profile.invocation({ agent, prompt: spec.prompt, tools: spec.tools })
+  const invocation = profile.invocation({ agent, prompt: spec.prompt, tools: spec.tools, session, scratchDir, homeDir: spec.homeDir ?? null })
+  for (const [name, content] of Object.entries(invocation.files ?? {})) writeFileSync(join(scratchDir, name), content, { mode: 0o600 })
+  const argv = invocation.argv
   const budget = new OutputBudget(agent.max_output_bytes)
   const parser = profile.createParser()
+  const interactive = profile.interactive === undefined
+    ? null
+    : new InteractiveSession(profile.interactive, spec.prompt, spec.askPermission)
   let finished = false
   let text = ''
   let stderrTail = ''
@@ -71,44 +122,69 @@ async function execute (spec: RunSpec): Promise<AgentOutcome> {
   const emit = (event: AgentEvent): void => {
     if (finished) return
     if (event.type === 'text') text += event.data.text
-    // A failing consumer must not cost the run its outcome or leave the process behind.
-    try { spec.onEvent(event) } catch {}
+    emitSafely(spec, event)
+  }
+  const onItem = (item: ParsedItem): void => {
+    if (item.type === 'permission_request' || item.type === 'turn_end') interactive?.handle(item)
+    else emit(item)
   }
   const onLine = (stream: 'stdout' | 'stderr') => ({ line, rawBytes, dropped }: SplitLine): void => {
     const full = dropped > 0 ? `${line}[hookgate: line truncated, ${dropped} bytes dropped]` : line
     const admitted = budget.admit(rawBytes)
     if (stream === 'stderr') {
-      stderrTail = (stderrTail + full + '\n').slice(-STDERR_TAIL_CHARS)
-      if (admitted) emit({ type: 'log', data: { stream, line: full } })
+      // Some CLIs colour stderr whatever NO_COLOR says (agents.md §5.5); escapes help no reader.
+      const clean = stripAnsi(full)
+      stderrTail = (stderrTail + clean + '\n').slice(-STDERR_TAIL_CHARS)
+      if (admitted) emit({ type: 'log', data: { stream, line: clean } })
       return
     }
     // Parsed even past the cap (events discarded) so a final report after a flood still counts.
-    let events: AgentEvent[] = []
-    try { events = parser.line(full) } catch {} // a parser bug must not stop the pipe being drained
-    if (admitted) for (const event of events) emit(event)
+    let items: ParsedItem[] = []
+    try { items = parser.line(full) } catch {} // a parser bug must not stop the pipe being drained
+    for (const item of items) {
+      // Control items are acted on even past the cap: an unanswered question would hang the agent.
+      if (admitted || item.type === 'permission_request' || item.type === 'turn_end') onItem(item)
+    }
   }
   const splitters = { stdout: new LineSplitter(onLine('stdout')), stderr: new LineSplitter(onLine('stderr')) }
 
   let exit: ExitInfo = { code: null, signal: null, spawnError: null }
   let stoppedBy: StopReason | null = null
+  const idleSeconds = agent.idle_timeout ?? profile.defaultIdleSeconds
+  const env = buildAgentEnv(spec.sourceEnv, agent.env, { ...profile.env, ...invocation.env, ...(spec.runId === undefined ? {} : runMarkerEnv(spec.runId)) })
+  const contained = agent.sandbox === 'bwrap' ? sandboxed(spec, argv, env, scratchDir) : { argv }
   if (spec.signal.aborted) {
     stoppedBy = 'cancel'
   } else if (argv.some((arg) => arg.includes('\0'))) {
     // No process can receive a NUL inside an argument; say so instead of echoing the prompt in an error.
     exit = { ...exit, spawnError: { code: 'EINVAL', message: 'an argument (the prompt?) contains a NUL character' } }
+  } else if ('error' in contained) {
+    exit = { ...exit, spawnError: contained.error }
   } else {
-    // The marker goes last so that no allowlisted or profile variable of the same name can replace it.
-    const marker = spec.runId === undefined ? {} : runMarkerEnv(spec.runId)
-    const env = buildAgentEnv(spec.sourceEnv, agent.env, { ...profile.env, ...marker })
-    const launched = spec.launcher.launch({ argv, cwd: agent.cwd, env, ...(input === undefined ? {} : { input }) })
-    const child = spec.runId === undefined ? launched : withRunSweep(launched, spec.runId)
+    const launched = spec.launcher.launch({
+      argv: contained.argv,
+      cwd: agent.cwd,
+      env,
+      ...(interactive !== null ? { interactive: true } : invocation.input === undefined ? {} : { input: invocation.input })
+    })
+    const swept = spec.runId === undefined ? launched : withRunSweep(launched, spec.runId)
+    // After the sweep: the reverse order would give the agent two SIGTERMs.
+    const child = agent.sandbox === 'bwrap' ? withSandboxSignals(swept) : swept
     if (child.pid !== undefined) try { spec.onSpawn?.(child.pid) } catch {}
+    if (interactive !== null && launched.stdin !== undefined) {
+      interactive.start(launched.stdin)
+      try { spec.onControl?.(interactive.control) } catch {}
+    }
     const supervised = await supervise(child, {
       timeoutMs: agent.timeout * 1000,
+      idleMs: idleSeconds * 1000,
+      // Waiting for a human to answer a permission question is not the agent hanging.
+      idlePaused: () => interactive?.waiting === true,
       graceMs: () => spec.graceMs?.() ?? agent.kill_grace * 1000,
       signal: spec.signal,
       onChunk: ({ stream, chunk }) => { if (!finished) splitters[stream].push(chunk) }
     })
+    interactive?.close()
     exit = supervised.exit
     stoppedBy = supervised.stoppedBy
     splitters.stdout.end()
@@ -116,22 +192,55 @@ async function execute (spec: RunSpec): Promise<AgentOutcome> {
   }
   finished = true
 
-  const report = parser.report()
+  const report = parser.report(exit.code)
   const { output, truncated } = budget.finish(report?.output ?? text)
-  return decideOutcome({
+  const outcome = decideOutcome({
     command: argv[0] ?? '',
     stoppedBy,
     timeoutSeconds: agent.timeout,
+    idleSeconds,
     exit,
     cwdMissing: exit.spawnError?.code === 'ENOENT' && !isDirectory(agent.cwd),
     cwd: agent.cwd,
     needsReport: profile.reportsResult,
     report,
-    session: parser.session(),
+    // A session we named exists for sure once the agent succeeded, even if it never said its id.
+    session: parser.session() ?? (exit.code === 0 ? session?.id ?? null : null),
     output,
     truncated,
     stderrTail
   })
+  return { outcome, status: outcome.status, report, stderrTail }
+}
+
+/**
+ * The agent's argv inside bubblewrap: it may write its working directory, its own state directory
+ * and this run's scratch directory, and cannot read the gateway's state or config. The executable is
+ * looked up first, so a missing CLI is still reported as "not found on PATH" (inside bwrap it would
+ * only be an exit status and a line on stderr).
+ */
+function sandboxed (spec: RunSpec, argv: string[], env: Record<string, string>, scratchDir: string): { argv: string[] } | { error: NonNullable<ExitInfo['spawnError']> } {
+  if (spec.sandbox === undefined) {
+    return { error: { code: 'ESANDBOX', message: 'sandbox: bwrap is configured but bubblewrap is not available; the agent was not started unconfined' } }
+  }
+  const [command = '', ...rest] = argv
+  const executable = command.includes('/') ? command : findOnPath(command, env.PATH)
+  if (executable === null) return { error: { code: 'ENOENT', message: `${command} not found` } }
+  try {
+    const layout = resolveSandboxLayout({
+      cwd: spec.agent.cwd,
+      writable: [spec.agent.cwd, scratchDir, ...(spec.homeDir != null ? [spec.homeDir] : [])],
+      hidden: spec.sandbox.hidden
+    })
+    return { argv: bwrapArgv(spec.sandbox.bwrapPath, [executable, ...rest], layout) }
+  } catch (error) {
+    return { error: { code: 'ESANDBOX', message: (error as Error).message } }
+  }
+}
+
+function emitSafely (spec: RunSpec, event: AgentEvent): void {
+  // A failing consumer must not cost the run its outcome or leave the process behind.
+  try { spec.onEvent(event) } catch {}
 }
 
 function isDirectory (path: string): boolean {

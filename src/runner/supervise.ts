@@ -3,10 +3,14 @@
 // about agents or their output format.
 import type { ExitInfo, LaunchedProcess, OutputChunk } from './launcher.ts'
 
-export type StopReason = 'timeout' | 'cancel'
+export type StopReason = 'timeout' | 'idle' | 'cancel'
 
 export interface SuperviseOptions {
   timeoutMs: number
+  /** Stop the process after this long without output; 0 or absent: never. */
+  idleMs?: number
+  /** While true, silence does not count (e.g. a permission question waits for a human). */
+  idlePaused? (): boolean
   /** Between SIGTERM and SIGKILL when the run is stopped; asked at that moment (a shutdown allows longer). */
   graceMs: number | (() => number)
   /** Aborting it stops the process (reason "cancel"). */
@@ -32,11 +36,12 @@ export async function supervise (child: LaunchedProcess, opts: SuperviseOptions)
   }
   // Node timers run on the monotonic clock, so a wall-clock jump neither fires nor delays this.
   const timeoutTimer = setTimeout(() => stop('timeout'), Math.min(opts.timeoutMs, MAX_TIMER_MS))
+  const idle = watchIdle(opts, () => stop('idle'))
   const onAbort = (): void => stop('cancel')
   opts.signal.addEventListener('abort', onAbort, { once: true })
   if (opts.signal.aborted) stop('cancel')
 
-  const reading = readAll(child, opts.onChunk)
+  const reading = readAll(child, (chunk) => { idle.touch(); opts.onChunk(chunk) })
   let exit: ExitInfo = { code: null, signal: null, spawnError: null }
   try {
     exit = await child.exited
@@ -44,11 +49,31 @@ export async function supervise (child: LaunchedProcess, opts: SuperviseOptions)
     opts.signal.removeEventListener('abort', onAbort)
     clearTimeout(timeoutTimer)
     clearTimeout(graceTimer)
+    idle.stop()
     // The leader is gone: whatever it left in its group dies now, which also closes their pipe ends.
     child.killGroup('SIGKILL')
     await drain(reading, child)
   }
   return { exit, stoppedBy }
+}
+
+/**
+ * Checks for silence on a coarse interval rather than re-arming a timer per chunk: an agent flooding
+ * its pipes would otherwise create thousands of timers a second.
+ */
+function watchIdle (opts: SuperviseOptions, onIdle: () => void): { touch (): void, stop (): void } {
+  const idleMs = opts.idleMs ?? 0
+  if (idleMs <= 0) return { touch () {}, stop () {} }
+  let last = performance.now()
+  const timer = setInterval(() => {
+    const now = performance.now()
+    if (opts.idlePaused?.() === true) last = now
+    else if (now - last >= idleMs) {
+      clearInterval(timer)
+      onIdle()
+    }
+  }, Math.max(50, Math.min(idleMs / 4, 5000)))
+  return { touch () { last = performance.now() }, stop () { clearInterval(timer) } }
 }
 
 async function readAll (child: LaunchedProcess, onChunk: (chunk: OutputChunk) => void): Promise<void> {

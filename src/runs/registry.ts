@@ -85,6 +85,8 @@ export class RunRegistry {
   /** Runs this process is responsible for: queued, running, or final but not yet fully recorded. */
   readonly #live = new Map<string, RunState>()
   readonly #waiting: RunState[] = []
+  /** Conversations with a run executing now: another run of the same one waits its turn. */
+  readonly #busySessions = new Set<string>()
   readonly #events: EventWriter
   /** Final runs whose audit record or stored state still has to be written. */
   readonly #unrecorded = new Map<string, { audited: boolean }>()
@@ -347,10 +349,20 @@ export class RunRegistry {
   }
 
   #pump (): void {
-    while (!this.#draining && this.#running < this.#opts.concurrency && this.#waiting.length > 0) {
-      const run = this.#waiting.shift() as RunState
+    while (!this.#draining && this.#running < this.#opts.concurrency) {
+      // The oldest run whose conversation is free: a second message of a busy conversation waits
+      // (it is the next turn), without holding up other conversations behind it.
+      const next = this.#waiting.findIndex((r) => r.request.sessionKey == null || !this.#busySessions.has(r.request.sessionKey))
+      if (next === -1) return
+      const [run] = this.#waiting.splice(next, 1) as [RunState]
+      if (run.request.sessionKey != null) this.#busySessions.add(run.request.sessionKey)
       void this.#execute(run)
     }
+  }
+
+  /** The run executing or waiting in a conversation, newest first. */
+  activeInSession (sessionKey: string): RunState[] {
+    return [...this.#live.values()].filter((r) => !r.isFinal && r.request.sessionKey === sessionKey).reverse()
   }
 
   async #execute (run: RunState): Promise<void> {
@@ -363,6 +375,7 @@ export class RunRegistry {
       await this.#opts.store.updateRun(run.snapshot(), { durable: true })
     } catch (error) {
       this.#running--
+      this.#release(run)
       this.#finish(run, { status: 'interrupted', error: `not started: ${describe(error)}` })
       this.#pump()
       return
@@ -383,8 +396,13 @@ export class RunRegistry {
       outcome = { status: 'interrupted', error: `internal error: ${(err as Error).message}` }
     }
     this.#running--
+    this.#release(run)
     this.#finish(run, outcome)
     this.#pump()
+  }
+
+  #release (run: RunState): void {
+    if (run.request.sessionKey != null) this.#busySessions.delete(run.request.sessionKey)
   }
 
   #spawned (run: RunState, pid: number): void {

@@ -1,7 +1,7 @@
 // One run as the registry holds it: the public run object, its event log, its token hash and the
 // controller that cancels it. The run belongs to the registry, never to the HTTP request that made it.
 import { timingSafeEqual } from 'node:crypto'
-import type { Run, RunEvent, RunStatus } from '../schemas/run.ts'
+import type { PermissionEvent, Run, RunEvent, RunStatus } from '../schemas/run.ts'
 import { FINAL_STATUSES } from '../schemas/run.ts'
 import type { AgentEvent, AgentOutcome } from '../runner/agent-event.ts'
 import { EventLog, type EventLogLimits } from './event-log.ts'
@@ -18,6 +18,13 @@ export interface RunRequest {
   tools: { allow: string[], deny: string[] }
   /** Platform callers: where the result goes back to (stored with the run, so a restart can still deliver). */
   reply?: { scheme: PlatformScheme, target: ReplyTarget }
+  /** The project (a name under `projects:`) whose directory the agent works in; absent: `agent.cwd`. */
+  project?: string | null
+  /**
+   * The conversation this run continues (src/sessions/session-key.ts); runs with the same key never
+   * run at once. Null or absent: a one-shot run.
+   */
+  sessionKey?: string | null
 }
 
 export interface RunStateInit {
@@ -63,6 +70,7 @@ export class RunState {
       cost_usd: null,
       turns: null,
       ...(demo ? { demo: true } : {}),
+      ...(request.project != null ? { project: request.project } : {}),
       links: {
         self: `/v1/runs/${id}`,
         events: `/v1/runs/${id}/events`,
@@ -134,6 +142,13 @@ export class RunState {
     if ('session' in outcome && outcome.session) run.session = outcome.session
     if ('cost_usd' in outcome && outcome.cost_usd !== undefined) run.cost_usd = outcome.cost_usd
     if ('turns' in outcome && outcome.turns !== undefined) run.turns = outcome.turns
+    if ('notice' in outcome && outcome.notice !== undefined) run.notice = outcome.notice
+  }
+
+  /** A permission question of the agent, on the run's stream (contract §3.3). */
+  recordPermission (data: PermissionEvent): void {
+    if (this.isFinal) return
+    this.#append({ event: 'permission', data })
   }
 
   /** Appends the `result` event of a final run (after its outcome was audited). */

@@ -31,8 +31,9 @@ export const PlatformPayloadSchema = Type.Unknown({
 
 export const NoticeSchema = Type.Object({
   kind: Type.Union([
-    Type.Literal('help'), Type.Literal('status'), Type.Literal('cancel'), Type.Literal('new'), Type.Literal('confirm_required')
-  ], { description: 'Which built-in answered' }),
+    Type.Literal('help'), Type.Literal('status'), Type.Literal('cancel'), Type.Literal('new'), Type.Literal('confirm_required'),
+    Type.Literal('permission'), Type.Literal('steered')
+  ], { description: 'Which built-in answered (`permission`: /allow or /deny took effect; `steered`: the text went into the active run of this conversation)' }),
   message: Type.String({ description: 'The answer, for humans' }),
   runs: Type.Optional(Type.Array(RunSchema, { description: 'Runs the answer is about' })),
   confirm: Type.Optional(Type.Object({
@@ -40,7 +41,7 @@ export const NoticeSchema = Type.Object({
     expires_at: Type.String({ format: 'date-time', description: 'After this the code is void' })
   }, { description: 'A confirmation the command needs before it runs' })),
   demo: Type.Optional(Type.Boolean({ description: 'True when the built-in demo agent is configured instead of a real one' }))
-}, { description: 'Answer of a built-in command (/help, /status, /cancel, /new) or a request for confirmation; no run was started' })
+}, { description: 'Answer of a built-in command (/help, /status, /cancel, /new, /allow, /deny), a request for confirmation, or a message steered into a running run; no run was started' })
 export type Notice = Static<typeof NoticeSchema>
 
 export const RunParamsSchema = Type.Object({
@@ -70,3 +71,32 @@ export const RunListSchema = Type.Object({
 export const HealthSchema = Type.Object({
   status: Type.String({ description: '`ok`, `ready` or why not ready' })
 }, { description: 'Health status' })
+
+export const PermissionParamsSchema = Type.Object({
+  id: Type.String({ description: 'Run id' }),
+  pid: Type.String({ description: 'Permission request id, from the `permission` event' })
+})
+
+export const PermissionAnswerSchema = Type.Object({
+  decision: Type.Union([Type.Literal('allow'), Type.Literal('deny')], { description: 'Let the agent use the tool this once, or refuse it' }),
+  message: Type.Optional(Type.String({ maxLength: 2000, description: 'With `deny`: told to the agent as the reason' }))
+}, { additionalProperties: false, description: 'Answer to a permission request (contract §7)' })
+
+export const PermissionResultSchema = Type.Object({
+  pid: Type.String({ description: 'Permission request id' }),
+  run: Type.String({ description: 'Run id' }),
+  tool: Type.String({ description: 'The tool the request was about' }),
+  decision: Type.Union([Type.Literal('allow'), Type.Literal('deny')], { description: 'What was decided' })
+}, { description: 'The decision took effect: the agent continues with it' })
+
+export const SteerBodySchema = Type.Object({
+  text: Type.String({ minLength: 1, maxLength: 16384, description: 'The message for the agent' })
+}, { additionalProperties: false, description: 'A steering message (contract §7)' })
+
+export const SteerResultSchema = Type.Object({
+  delivered: Type.Union([Type.Literal('live'), Type.Literal('queued')], {
+    description: '`live`: written into the running agent session, which reads it after its current step; `queued`: the agent cannot take messages now, so it became the next turn — a new run that continues the conversation once this one ends'
+  }),
+  message: Type.String({ description: 'What happened, for humans' }),
+  run: RunSchema
+}, { description: 'Where the message went: the same run (live) or the new run that carries it (queued; with its token)' })

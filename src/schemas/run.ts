@@ -42,6 +42,8 @@ export const RunSchema = Type.Object({
   cost_usd: Nullable(Type.Number(), 'Cost the agent reported, in US dollars'),
   turns: Nullable(Type.Integer(), 'Turns the agent reported'),
   demo: Type.Optional(Type.Boolean({ description: 'True when the built-in demo agent answered instead of a real one' })),
+  project: Type.Optional(Nullable(Type.String(), 'The project (working directory) the agent worked in, when the caller picked or has one')),
+  notice: Type.Optional(Nullable(Type.String(), 'Something the gateway tells about this run, e.g. that the previous conversation no longer existed and a fresh one was started')),
   links: RunLinksSchema,
   token: Type.Optional(Type.String({ description: 'Bearer token for this run\'s /v1/runs routes; only in the answer that created the run' }))
 }, { description: 'One execution of the agent' })

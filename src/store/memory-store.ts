@@ -4,7 +4,7 @@
 import type { Run, RunEvent, RunStatus } from '../schemas/run.ts'
 import {
   type CreateResult, type EventPage, type NewRun, type ProcessRecord, type PruneResult,
-  type RunListFilter, type RunStore, type StoredConfirmation, type StoredRun,
+  type RunListFilter, type RunStore, type StoredConfirmation, type StoredRun, type StoredSession,
   type DeliveryChannel, type StoredDelivery
 } from './run-store.ts'
 
@@ -22,6 +22,7 @@ export class MemoryStore implements RunStore {
   readonly #runs = new Map<string, Entry>()
   readonly #keys = new Map<string, { runId: string, expiresAt: number }>()
   readonly #confirmations: StoredConfirmation[] = []
+  readonly #sessions = new Map<string, StoredSession>()
   readonly #maxRuns: number
   readonly #maxEventBytes: number
   #eventBytes = 0
@@ -210,7 +211,21 @@ export class MemoryStore implements RunStore {
     }
     const before = this.#confirmations.length
     for (const c of [...this.#confirmations]) if (c.expiresAt <= now) this.#removeConfirmation(c.id)
+    for (const [key, s] of this.#sessions) if (s.lastUsedAt < runsBefore) this.#sessions.delete(key)
     return { runs, keys, confirmations: before - this.#confirmations.length }
+  }
+
+  async getSession (key: string): Promise<StoredSession | null> {
+    const s = this.#sessions.get(key)
+    return s === undefined ? null : { ...s }
+  }
+
+  async putSession (session: StoredSession): Promise<void> {
+    this.#sessions.set(session.key, { ...session })
+  }
+
+  async deleteSession (key: string): Promise<boolean> {
+    return this.#sessions.delete(key)
   }
 
   async probe (): Promise<void> {}

@@ -78,6 +78,18 @@ export interface StoredConfirmation {
   value: unknown
 }
 
+/** One conversation's agent session (contract §7), keyed by caller, user, thread and project. */
+export interface StoredSession {
+  key: string
+  caller: string
+  /** The agent profile the session belongs to: another profile's id means nothing to this one. */
+  profile: string
+  /** The agent's own session id. */
+  agentSession: string
+  createdAt: number
+  lastUsedAt: number
+}
+
 export interface PruneResult {
   runs: number
   keys: number
@@ -144,7 +156,16 @@ export interface RunStore {
   /** True when this call removed it (so two concurrent takers cannot both use one code). */
   deleteConfirmation (id: number): Promise<boolean>
 
-  /** Deletes finished runs (and their events) finished before `runsBefore`, and expired keys and confirmations. */
+  getSession (key: string): Promise<StoredSession | null>
+  /** Inserts or replaces the session under its key. */
+  putSession (session: StoredSession): Promise<void>
+  /** True when there was one. */
+  deleteSession (key: string): Promise<boolean>
+
+  /**
+   * Deletes finished runs (and their events) finished before `runsBefore`, expired keys and
+   * confirmations, and sessions last used before `runsBefore`.
+   */
   prune (runsBefore: number, now: number): Promise<PruneResult>
 
   /** Resolves when the store can be written; rejects with StoreUnavailableError otherwise. */

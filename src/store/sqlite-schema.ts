@@ -1,9 +1,9 @@
 // The SQLite schema, versioned with PRAGMA user_version. A database written by a newer hookgate is
 // refused rather than misread.
 
-// Version 2 added deliveries; every statement is IF NOT EXISTS, so running the whole text upgrades
-// a version 1 database in place.
-export const SCHEMA_VERSION = 2
+// Version 2 added deliveries, version 3 sessions; every statement is IF NOT EXISTS, so running the
+// whole text upgrades an older database in place.
+export const SCHEMA_VERSION = 3
 
 export const SCHEMA_V1 = `
 CREATE TABLE IF NOT EXISTS runs (
@@ -58,6 +58,15 @@ CREATE TABLE IF NOT EXISTS deliveries (
   PRIMARY KEY (run_id, channel)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS deliveries_state ON deliveries (state);
+
+CREATE TABLE IF NOT EXISTS sessions (
+  key TEXT PRIMARY KEY,
+  caller TEXT NOT NULL,
+  profile TEXT NOT NULL,
+  agent_session TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  last_used_at INTEGER NOT NULL
+) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS probe (id INTEGER PRIMARY KEY CHECK (id = 1), at INTEGER NOT NULL);
 `

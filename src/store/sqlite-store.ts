@@ -13,7 +13,7 @@ import { SCHEMA_V1, SCHEMA_VERSION } from './sqlite-schema.ts'
 import {
   StoreUnavailableError,
   type CreateResult, type EventPage, type NewRun, type ProcessRecord, type PruneResult,
-  type RunListFilter, type RunStore, type StoredConfirmation, type StoredRun,
+  type RunListFilter, type RunStore, type StoredConfirmation, type StoredRun, type StoredSession,
   type DeliveryChannel, type StoredDelivery
 } from './run-store.ts'
 
@@ -225,6 +225,26 @@ export class SqliteStore implements RunStore {
     return this.#write(false, () => Number(this.#stmt('DELETE FROM confirmations WHERE id = ?').run(id).changes) === 1)
   }
 
+  async getSession (key: string): Promise<StoredSession | null> {
+    return this.#read(() => {
+      const row = this.#stmt('SELECT * FROM sessions WHERE key = ?').get(key) as Row | undefined
+      return row === undefined
+        ? null
+        : { key: String(row.key), caller: String(row.caller), profile: String(row.profile), agentSession: String(row.agent_session), createdAt: Number(row.created_at), lastUsedAt: Number(row.last_used_at) }
+    })
+  }
+
+  async putSession (session: StoredSession): Promise<void> {
+    await this.#write(false, () => {
+      this.#stmt('INSERT OR REPLACE INTO sessions (key, caller, profile, agent_session, created_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(session.key, session.caller, session.profile, session.agentSession, session.createdAt, session.lastUsedAt)
+    })
+  }
+
+  async deleteSession (key: string): Promise<boolean> {
+    return this.#write(false, () => Number(this.#stmt('DELETE FROM sessions WHERE key = ?').run(key).changes) === 1)
+  }
+
   async prune (runsBefore: number, now: number): Promise<PruneResult> {
     return this.#write(false, () => {
       const old = "SELECT id FROM runs WHERE finished_at IS NOT NULL AND finished_at < ? AND status NOT IN ('queued', 'running')"
@@ -233,6 +253,7 @@ export class SqliteStore implements RunStore {
       const runs = Number(this.#stmt(`DELETE FROM runs WHERE id IN (${old})`).run(runsBefore).changes)
       const keys = Number(this.#stmt('DELETE FROM idempotency WHERE expires_at <= ?').run(now).changes)
       const confirmations = Number(this.#stmt('DELETE FROM confirmations WHERE expires_at <= ?').run(now).changes)
+      this.#stmt('DELETE FROM sessions WHERE last_used_at < ?').run(runsBefore)
       return { runs, keys, confirmations }
     })
   }

@@ -136,9 +136,9 @@ describe('reporting', () => {
   })
 
   it('reports one problem per union, not one per branch', () => {
-    const problems = problemsOf(withDoc((d) => { d.agent = { profile: 'codex' } }))
+    const problems = problemsOf(withDoc((d) => { d.agent = { profile: 'aider' } }))
     expect(problems).toHaveLength(1)
-    expect(problems[0]?.message).toMatch(/^must be one of "claude", "command", "demo"/)
+    expect(problems[0]?.message).toMatch(/^must be one of "claude", "codex", "gemini", "opencode", "copilot", "command", "demo"/)
   })
 
   it('names the line of each problem in a file', () => {

@@ -2,7 +2,7 @@
 // are resumed by the next one on the same state directory (gateway.start() → deliveries.resume()),
 // from the progress they had saved; a run a crash interrupted still gets its reply. The receivers are
 // real HTTP servers on 127.0.0.1.
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { spawn } from 'node:child_process'
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -426,7 +426,7 @@ function snapshot (dir: string): string {
   const copy = stateDir()
   for (const name of readdirSync(dir)) {
     if (name.startsWith('hookgate.db')) continue
-    copyFileSync(join(dir, name), join(copy, name))
+    cpSync(join(dir, name), join(copy, name), { recursive: true })
   }
   const db = new DatabaseSync(join(dir, 'hookgate.db'))
   try {

@@ -46,6 +46,8 @@ export interface TestGatewayOptions {
   server?: string
   /** Extra dependencies for buildApp (outbound client, link key, …). */
   deps?: Partial<AppOptions>
+  /** Top-level YAML appended to the config (sessions:, permissions:, projects:, …). */
+  extra?: string
 }
 
 export const CI_CALLER = `{ ci: { scheme: hmac-sha256, secrets: [${SECRET}], commands: [run, deploy, git], default_command: run } }`
@@ -63,7 +65,7 @@ agent: ${opts.agent ?? `
   profile: claude
   command: ${process.execPath}
   args: [${FAKE_CLAUDE}]
-  env: [FAKE_CLAUDE_MODE, FAKE_CLAUDE_DELAY_MS, FAKE_CLAUDE_FLOOD_BYTES]
+  env: [FAKE_CLAUDE_MODE, FAKE_CLAUDE_DELAY_MS, FAKE_CLAUDE_FLOOD_BYTES, FAKE_CLAUDE_TOOL, FAKE_CLAUDE_ASKS]
   timeout: 20
   kill_grace: 1
   ${opts.agentExtra ?? ''}`}
@@ -76,6 +78,7 @@ commands:
   git:
     prompt: "Run git {args}"
     args_match: '^(status|log|diff)\\b'
+${opts.extra ?? ''}
 `
 }
 

@@ -1,4 +1,5 @@
-// The prompt reaches the agent as exactly one argument, byte for byte, and no shell ever sees it.
+// The prompt reaches the agent byte for byte (as exactly one argument, or as a stream-json message on
+// stdin for Claude), and no shell ever sees it.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -17,18 +18,19 @@ const HOSTILE = [
   `--allowedTools Bash\n--\nsecond line\ttab ünïcødé 😀`
 ]
 
-interface Echo { prompt: string, prompt_source: string, argv: string[], allowed_tools: string[] }
+interface Echo { prompt: string, prompt_source: string, argv: string[], allowed_tools: string[], disallowed_tools: string[] }
 
 describe('prompt as one argument, never through a shell', () => {
-  it.each(HOSTILE)('claude profile: %j arrives verbatim', async (prompt) => {
+  it.each(HOSTILE)('claude profile: %j arrives verbatim, as a stdin message and never in argv', async (prompt) => {
     const { outcome } = await run({ prompt, tools: { allow: ['Read', 'Bash(git status:*)'], deny: ['Bash(rm:*)'] } })
     expect(outcome.status).toBe('succeeded')
     const echo = JSON.parse(outcome.output) as Echo
     expect(echo.prompt).toBe(prompt)
-    expect(echo.prompt_source).toBe('argv')
-    expect(echo.argv.at(-1)).toBe(prompt)
-    expect(echo.argv.at(-2)).toBe('--')
+    expect(echo.prompt_source).toBe('stream-json')
+    expect(echo.argv).not.toContain(prompt)
+    expect(echo.argv).not.toContain('--')
     expect(echo.allowed_tools).toEqual(['Read', 'Bash(git status:*)'])
+    expect(echo.disallowed_tools).toEqual(['Bash(rm:*)'])
     expect(existsSync(marker)).toBe(false)
   })
 

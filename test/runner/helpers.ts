@@ -21,6 +21,9 @@ export function agentConfig (overrides: Partial<AgentConfig> = {}): AgentConfig 
     kill_grace: 1,
     env: [],
     max_output_bytes: 10 * 1024 * 1024,
+    state: 'shared',
+    trust_repo: false,
+    sandbox: 'none',
     ...overrides
   }
 }
@@ -39,6 +42,8 @@ export async function run (opts: {
   env?: Record<string, string>
   signal?: AbortSignal
   onEvent?: (e: AgentEvent) => void
+  session?: RunSpec['session']
+  homeDir?: string | null
 } = {}): Promise<RunResult> {
   const events: AgentEvent[] = []
   let pid: number | null = null
@@ -51,7 +56,9 @@ export async function run (opts: {
     launcher: createExecaLauncher(),
     signal: opts.signal ?? new AbortController().signal,
     onEvent: (e) => { events.push(e); opts.onEvent?.(e) },
-    onSpawn: (p) => { pid = p }
+    onSpawn: (p) => { pid = p },
+    session: opts.session ?? null,
+    homeDir: opts.homeDir ?? null
   })
   return { outcome, events, pid, ms: performance.now() - started }
 }

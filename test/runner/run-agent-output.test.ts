@@ -11,7 +11,7 @@ describe('claude-style runs', () => {
   it('succeeds with session, text and the result fields', async () => {
     const { outcome, events } = await run({ prompt: 'hi' })
     expect(outcome).toMatchObject({ status: 'succeeded', exit_code: 0, truncated: false, error: null, cost_usd: 0.0123, turns: 1 })
-    expect(JSON.parse(outcome.output)).toMatchObject({ prompt: 'hi', prompt_source: 'argv' })
+    expect(JSON.parse(outcome.output)).toMatchObject({ prompt: 'hi', prompt_source: 'stream-json' })
     expect(events[0]).toEqual({ type: 'session', data: { session: outcome.session, model: 'claude-fake-1' } })
     expect(textOf(events)).toBe('Received 2 characters.')
   })
@@ -63,15 +63,21 @@ describe('claude-style runs', () => {
     expect(logs.length).toBe(5) // 4 unparseable stdout lines + 1 stderr line; the unknown type is ignored
   })
 
-  it('sends a prompt over 128 KiB on stdin', async () => {
+  it('sends a prompt over 128 KiB (too big for one argv element) whole, on stdin', async () => {
     const prompt = `${'lorem ipsum '.repeat(15_000)}END`
     expect(Buffer.byteLength(prompt)).toBeGreaterThan(128 * 1024)
     const { outcome } = await run({ prompt })
     expect(outcome.status).toBe('succeeded')
     const echo = JSON.parse(outcome.output) as { prompt: string, prompt_source: string, argv: string[] }
-    expect(echo.prompt_source).toBe('stdin')
+    expect(echo.prompt_source).toBe('stream-json')
     expect(echo.prompt).toBe(prompt)
-    expect(echo.argv).not.toContain('--')
+  })
+
+  it('sends a prompt over 128 KiB to a command without {prompt} whole, on stdin', async () => {
+    const prompt = `${'lorem ipsum '.repeat(15_000)}END`
+    const { outcome } = await run({ prompt, agent: { profile: 'command', argv: [process.execPath, fixture('fake-claude.mjs'), '-p', '--output-format', 'stream-json', '--verbose'] } })
+    expect(outcome.status).toBe('succeeded')
+    expect(outcome.output).toContain('prompt_source\\":\\"stdin')
   })
 
   it('still honours the result after its output was capped', async () => {
@@ -105,8 +111,14 @@ describe('failures to start', () => {
     expect(outcome).toMatchObject({ status: 'failed', error: 'agent command line is too long for the system (E2BIG)' })
   })
 
+  it('carries a NUL in a stream-json prompt safely (JSON escapes it)', async () => {
+    const { outcome } = await run({ prompt: 'private\0text' })
+    expect(outcome.status).toBe('succeeded')
+    expect(JSON.parse(outcome.output).prompt).toBe('private\0text')
+  })
+
   it('refuses a NUL in an argument without quoting the prompt', async () => {
-    const { outcome, pid } = await run({ prompt: 'private\0text' })
+    const { outcome, pid } = await run({ prompt: 'private\0text', agent: { profile: 'command', argv: [process.execPath, '-e', '', '{prompt}'] } })
     expect(outcome.status).toBe('failed')
     expect(outcome.error).toContain('contains a NUL character')
     expect(outcome.error).not.toContain('private')

@@ -174,12 +174,36 @@ describe.each(['sqlite', 'memory'] as const)('%s store', (kind) => {
     expect([first, second].sort()).toEqual([false, true])
     expect((await store.prune(0, T0 + 10)).confirmations).toBe(1)
   })
+
+  it('keeps one session per key: put replaces, get returns a copy, delete says whether there was one', async () => {
+    const store = open(kind)
+    const s = { key: 'ci\u0000ann\u0000t1\u0000', caller: 'ci', profile: 'claude', agentSession: 'sess-1', createdAt: T0, lastUsedAt: T0 }
+    expect(await store.getSession(s.key)).toBeNull()
+    await store.putSession(s)
+    expect(await store.getSession(s.key)).toEqual(s)
+    await store.putSession({ ...s, agentSession: 'sess-2', lastUsedAt: T0 + 1000 })
+    expect(await store.getSession(s.key)).toEqual({ ...s, agentSession: 'sess-2', lastUsedAt: T0 + 1000 })
+    expect(await store.getSession('other')).toBeNull()
+    expect(await store.deleteSession(s.key)).toBe(true)
+    expect(await store.deleteSession(s.key)).toBe(false)
+    expect(await store.getSession(s.key)).toBeNull()
+  })
+
+  it('prunes sessions last used before the retention cut-off, and only those', async () => {
+    const store = open(kind)
+    await store.putSession({ key: 'old', caller: 'ci', profile: 'claude', agentSession: 'a', createdAt: T0, lastUsedAt: T0 })
+    await store.putSession({ key: 'new', caller: 'ci', profile: 'claude', agentSession: 'b', createdAt: T0, lastUsedAt: T0 + 20 * DAY })
+    await store.prune(T0 + 14 * DAY, T0 + 21 * DAY)
+    expect(await store.getSession('old')).toBeNull()
+    expect((await store.getSession('new'))?.agentSession).toBe('b')
+  })
 })
 
 describe('sqlite store', () => {
-  it('keeps runs, keys, events and confirmations across a reopen of the database', async () => {
+  it('keeps runs, keys, events, confirmations and sessions across a reopen of the database', async () => {
     const dir = tempDir()
     const first = new SqliteStore(dir)
+    await first.putSession({ key: 'k', caller: 'ci', profile: 'codex', agentSession: 'thread-1', createdAt: T0, lastUsedAt: T0 })
     await first.createRun(newRun('run_a', ['k1']))
     await first.appendEvents('run_a', [text(1)], 1)
     await first.addConfirmation({ owner: 'o', code: 'C', expiresAt: T0 + 1000, value: 1 }, { perOwner: 5, total: 10 })
@@ -188,6 +212,7 @@ describe('sqlite store', () => {
     expect((await second.findByKeys(['k1'], T0))?.run.id).toBe('run_a')
     expect((await second.readEvents('run_a', 0, 10)).events).toEqual([text(1)])
     expect(await second.confirmationsOf('o', T0)).toHaveLength(1)
+    expect((await second.getSession('k'))?.agentSession).toBe('thread-1')
     expect(await second.createRun(newRun('run_b', ['k1']))).toMatchObject({ created: false })
   })
 

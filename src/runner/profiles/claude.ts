@@ -1,21 +1,69 @@
-// Claude Code headless: `claude -p` with the stream-json output the parser reads (agents.md §2.3).
-import { createClaudeStreamParser } from '../claude-stream-parser.ts'
-import { fitsInArgv, type AgentProfile, type ProfileInput } from './profile.ts'
+// Claude Code headless (agents.md §2): `claude -p` with stream-json in both directions, so the prompt,
+// steering messages and permission answers all travel over stdin (`--permission-prompt-tool stdio`,
+// the control protocol the Agent SDK itself uses), and nothing of the prompt is ever in argv.
+import { createClaudeStreamParser } from '../parsers/claude-stream-parser.ts'
+import type { AgentProfile, InteractiveProtocol, ProfileInput, SessionPlan } from './profile.ts'
 
 /** stream-json needs --verbose under -p; partial messages give token-by-token text. */
 export const CLAUDE_STREAM_FLAGS = ['-p', '--output-format', 'stream-json', '--verbose', '--include-partial-messages'] as const
 
+/** Prompt and answers on stdin; every tool call that needs approval is asked on stdout. */
+export const CLAUDE_INTERACTIVE_FLAGS = ['--input-format', 'stream-json', '--permission-prompt-tool', 'stdio'] as const
+
+/**
+ * Settings (and the hooks, plugins and permission rules in them) only from the agent's own config
+ * directory, never from `.claude/settings*.json` in the repository, and MCP servers only from our
+ * command line (none), never from the repository's `.mcp.json` (security.md §2.3).
+ */
+export const CLAUDE_CONTAINMENT_FLAGS = ['--setting-sources', 'user', '--strict-mcp-config'] as const
+
+export const claudeInteractive: InteractiveProtocol = {
+  userMessage: (text) => `${JSON.stringify({ type: 'user', message: { role: 'user', content: text }, parent_tool_use_id: null, session_id: '' })}\n`,
+  permissionAnswer: (question, decision) => `${JSON.stringify({
+    type: 'control_response',
+    response: {
+      subtype: 'success',
+      request_id: question.requestId,
+      response: decision.allow
+        ? { behavior: 'allow', updatedInput: question.input }
+        : { behavior: 'deny', message: decision.message }
+    }
+  })}\n`
+}
+
 export const claudeProfile: AgentProfile = {
+  name: 'claude',
+  defaultCommand: 'claude',
+  sessions: 'choose',
+  defaultIdleSeconds: 0,
   reportsResult: true,
   // The gateway owns upgrades, and a run should not phone home beyond the model API.
   env: { DISABLE_AUTOUPDATER: '1', CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1' },
-  invocation ({ agent, prompt, tools }) {
-    const argv = [agent.command, ...agent.args, ...CLAUDE_STREAM_FLAGS, ...claudeToolFlags(tools)]
-    // `--` ends the variadic tool flags, which would otherwise swallow the prompt, and keeps a prompt
-    // starting with "-" from being read as an option.
-    return fitsInArgv(prompt) ? { argv: [...argv, '--', prompt] } : { argv, input: prompt }
+  interactive: claudeInteractive,
+  invocation ({ agent, tools, session, homeDir }) {
+    return {
+      argv: [
+        agent.command,
+        ...agent.args,
+        ...CLAUDE_STREAM_FLAGS,
+        ...CLAUDE_INTERACTIVE_FLAGS,
+        ...(agent.trust_repo ? [] : CLAUDE_CONTAINMENT_FLAGS),
+        ...claudeSessionFlags(session),
+        ...claudeToolFlags(tools)
+      ],
+      // Transcripts and settings per caller: concurrent callers never share ~/.claude (agents.md §2.11).
+      ...(homeDir === null ? {} : { env: { CLAUDE_CONFIG_DIR: homeDir } })
+    }
   },
-  createParser: createClaudeStreamParser
+  createParser: createClaudeStreamParser,
+  sessionMissing: ({ report, stderrTail }) => /No conversation found with session ID/i.test(`${report?.output ?? ''}\n${stderrTail}`)
+}
+
+/** A new session gets the id we chose (so a crash before `init` still leaves a known id); else resume. */
+export function claudeSessionFlags (session: SessionPlan | null): string[] {
+  if (session === null) return []
+  if (session.mode === 'resume') return ['--resume', session.id]
+  return session.id === undefined ? [] : ['--session-id', session.id]
 }
 
 /** Each list is ONE comma-joined argument, so nothing after it can be mistaken for a tool name. */

@@ -6,6 +6,10 @@ import type { AgentInvocation, AgentProfile, OutputParser, ProfileInput } from '
 export const PROMPT_PLACEHOLDER = '{prompt}'
 
 export const commandProfile: AgentProfile = {
+  name: 'command',
+  defaultCommand: 'command',
+  sessions: 'none',
+  defaultIdleSeconds: 0,
   reportsResult: false,
   invocation: commandInvocation,
   createParser: createCommandParser

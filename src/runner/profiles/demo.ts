@@ -1,12 +1,16 @@
 // The built-in demo agent (quick start without Claude Code): a script that speaks Claude's stream-json,
 // so the same parser, events and outcome rules are exercised as with the real CLI.
 import { fileURLToPath } from 'node:url'
-import { createClaudeStreamParser } from '../claude-stream-parser.ts'
+import { createClaudeStreamParser } from '../parsers/claude-stream-parser.ts'
 import { fitsInArgv, type AgentProfile } from './profile.ts'
 
 export const DEMO_AGENT_PATH = fileURLToPath(new URL('../demo-agent.ts', import.meta.url))
 
 export const demoProfile: AgentProfile = {
+  name: 'demo',
+  defaultCommand: 'demo',
+  sessions: 'none',
+  defaultIdleSeconds: 0,
   reportsResult: true,
   invocation ({ prompt }) {
     // The running Node binary by absolute path: the agent's PATH may not contain it.

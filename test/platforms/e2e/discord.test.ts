@@ -154,7 +154,7 @@ describe('discord end to end', () => {
     // No bot token: the interaction token in the URL is the credential.
     expect(calls[0]!.headers.authorization).toBeUndefined()
     expect(calls[0]!.json).toEqual({ content: expect.any(String), allowed_mentions: NO_MENTIONS })
-    expect(json(contentOf(calls[0]!))).toMatchObject({ prompt: 'why does the retry loop double the backoff?', prompt_source: 'argv' })
+    expect(json(contentOf(calls[0]!))).toMatchObject({ prompt: 'why does the retry loop double the backoff?', prompt_source: 'stream-json' })
     const trail = forRun(gw, run).map((r) => r.event === 'delivery' ? `delivery:${String(r.status)}` : r.event)
     expect(trail).toEqual(['accepted', 'started', 'finished', 'delivery:delivered'])
     expect(gw.audit().filter((r) => r.event === 'request' && r.caller === 'discord')).toHaveLength(1)

@@ -152,7 +152,7 @@ describe('slack slash commands end to end', () => {
     const sent = post.json as { response_type: string, text: string, replace_original: boolean }
     expect(sent.response_type).toBe('ephemeral')
     expect(sent.replace_original).toBe(false)
-    expect(json(unescapeSlack(sent.text))).toMatchObject({ prompt: 'explain the retry logic', prompt_source: 'argv' })
+    expect(json(unescapeSlack(sent.text))).toMatchObject({ prompt: 'explain the retry logic', prompt_source: 'stream-json' })
     expect(chatPosts(api)).toHaveLength(0)
 
     const trail = forRun(gw, run).map((r) => r.event === 'delivery' ? `delivery:${String(r.status)}` : r.event)

@@ -139,7 +139,7 @@ describe('telegram end to end', () => {
       reply_parameters: { message_id: a.replyTo, allow_sending_without_reply: true }
     })
     // Plain text: no parse_mode, so nothing in the output is read as markup.
-    expect(json(sent.text as string)).toMatchObject({ prompt: 'explain the retry logic', prompt_source: 'argv' })
+    expect(json(sent.text as string)).toMatchObject({ prompt: 'explain the retry logic', prompt_source: 'stream-json' })
     const trail = forRun(gw, run).map((r) => r.event === 'delivery' ? `delivery:${String(r.status)}` : r.event)
     expect(trail).toEqual(['accepted', 'started', 'finished', 'delivery:delivered'])
     expect(gw.audit().filter((r) => r.event === 'request' && r.caller === 'telegram')).toHaveLength(1)

@@ -23,13 +23,13 @@ const NOT_ALLOWED = 'Sorry, you are not allowed to use this bot. Ask its owner t
 /** What Twilio's Messages API answers to a created message. */
 const CREATED = { status: 201, body: { sid: 'SM' + 'f'.repeat(32), status: 'queued' } }
 
-function callerYaml (id: string, api: FakeApi): string {
-  return `${id}: { scheme: twilio, secrets: [${TWILIO_TOKEN}], users: ["${USER}", "${OTHER_USER}"], commands: [run, deploy], default_command: run, ` +
+function callerYaml (id: string, api: FakeApi, extra = ''): string {
+  return `${id}: { scheme: twilio, secrets: [${TWILIO_TOKEN}], users: ["${USER}", "${OTHER_USER}"], commands: [run, deploy], default_command: run, ${extra}` +
     `reply: { account_sid: "${ACCOUNT_SID}", api_base: "${api.url}" } }`
 }
 
-async function twilioGateway (api: FakeApi, opts: Omit<TestGatewayOptions, 'callers'> = {}): Promise<PlatformGateway> {
-  return platformGateway({ ...opts, callers: `{ ${callerYaml('sms', api)} }` })
+async function twilioGateway (api: FakeApi, opts: Omit<TestGatewayOptions, 'callers'> = {}, callerExtra = ''): Promise<PlatformGateway> {
+  return platformGateway({ ...opts, callers: `{ ${callerYaml('sms', api, callerExtra)} }` })
 }
 
 const newSid = (): string => 'SM' + randomBytes(16).toString('hex')
@@ -360,7 +360,8 @@ describe('twilio end to end: delivery faults', () => {
       // The production client, with a per-attempt timeout short enough to see a hang in a test and
       // short backoffs (Retry-After still rules).
       deps: { outbound: createHttpOutbound({ timeoutMs: 500, backoffMs: 50 }) }
-    })
+    // Four runs at once from one phone: as one conversation they would run one after the other.
+    }, 'sessions: false, ')
     const jobs = ['once', 'throttled', 'down', 'hung']
     const answers = await Promise.all(jobs.map((job) => send(gw, sms(gw, `job for ${job}`))))
     for (const a of answers) expect(a.text).toBe(EMPTY)

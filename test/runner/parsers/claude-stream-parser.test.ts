@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest'
-import type { AgentEvent } from '../../src/runner/agent-event.ts'
-import { createClaudeStreamParser } from '../../src/runner/claude-stream-parser.ts'
+import type { AgentEvent } from '../../../src/runner/agent-event.ts'
+import { createClaudeStreamParser } from '../../../src/runner/parsers/claude-stream-parser.ts'
+import type { ParsedItem } from '../../../src/runner/profiles/profile.ts'
 
+const isEvent = (item: ParsedItem): item is AgentEvent => item.type !== 'turn_end' && item.type !== 'permission_request'
 const feed = (lines: readonly string[]) => {
   const parser = createClaudeStreamParser()
-  const events: AgentEvent[] = lines.flatMap((l) => parser.line(l))
-  return { events, report: parser.report(), session: parser.session() }
+  const items = lines.flatMap((l) => parser.line(l))
+  return { items, events: items.filter(isEvent), report: parser.report(0), session: parser.session() }
 }
 const j = (o: unknown): string => JSON.stringify(o)
 
@@ -114,5 +116,33 @@ describe('claude stream parser', () => {
     ])
     expect(events).toEqual([])
     expect(report).toEqual({ ok: true, output: '', session: null, cost_usd: null, turns: null })
+  })
+})
+
+describe('claude stream parser: interactive mode', () => {
+  const result = (text: string, turns: number, cost: number, isError = false): string => j({ type: 'result', subtype: 'success', is_error: isError, result: text, num_turns: turns, total_cost_usd: cost, session_id: S })
+
+  it('reads a can_use_tool control request as a permission question', () => {
+    const { items } = feed([j({ type: 'control_request', request_id: 'req-1', request: { subtype: 'can_use_tool', tool_name: 'Bash', input: { command: 'git push' }, tool_use_id: 'toolu_9', permission_suggestions: [] } })])
+    expect(items).toEqual([{ type: 'permission_request', data: { requestId: 'req-1', tool: 'Bash', input: { command: 'git push' }, toolUseId: 'toolu_9' } }])
+  })
+
+  it('ignores other control requests and malformed ones', () => {
+    const { items } = feed([
+      j({ type: 'control_request', request_id: 'req-2', request: { subtype: 'hook_callback' } }),
+      j({ type: 'control_request', request: { subtype: 'can_use_tool', tool_name: 'Bash' } }),
+      j({ type: 'control_request', request_id: 'req-3', request: { subtype: 'can_use_tool', tool_name: 7 } })
+    ])
+    expect(items).toEqual([])
+  })
+
+  it('ends a turn at each result and joins the answers of several turns', () => {
+    const { items, report } = feed([result('first answer', 1, 0.01), result('second answer', 2, 0.03)])
+    expect(items).toEqual([{ type: 'turn_end' }, { type: 'turn_end' }])
+    expect(report).toEqual({ ok: true, output: 'first answer\n\nsecond answer', session: S, cost_usd: 0.03, turns: 3 })
+  })
+
+  it('takes success from the last turn', () => {
+    expect(feed([result('fine', 1, 0.01), result('broke', 1, 0.02, true)]).report?.ok).toBe(false)
   })
 })

@@ -1,10 +1,11 @@
 // Reads Claude Code's `--output-format stream-json --verbose --include-partial-messages` lines
-// (agents.md §2.5) into AgentEvents. Unknown types are ignored, because the CLI adds new ones often.
+// (agents.md §2.5) into AgentEvents, and in stream-json input mode its `control_request` permission
+// questions (§2.8) and the `result` that ends each turn. Unknown types are ignored, because the CLI adds new ones often.
 // Subagent traffic (parent_tool_use_id set) is skipped: the Task tool that started the subagent
 // already shows as one tool_start/tool_end pair at the top level.
-import type { AgentEvent } from './agent-event.ts'
-import type { AgentReport, OutputParser } from './profiles/profile.ts'
-import { oneLine, summarizeToolInput } from './tool-summary.ts'
+import type { AgentEvent } from '../agent-event.ts'
+import type { AgentReport, OutputParser, ParsedItem } from '../profiles/profile.ts'
+import { oneLine, summarizeToolInput } from '../tool-summary.ts'
 
 type Json = Record<string, unknown>
 
@@ -75,28 +76,47 @@ export function createClaudeStreamParser (): OutputParser {
     return events
   }
 
-  function onResult (o: Json): AgentEvent[] {
+  function onResult (o: Json): ParsedItem[] {
     if (typeof o.session_id === 'string') session = o.session_id
+    const output = typeof o.result === 'string'
+      ? o.result
+      : Array.isArray(o.errors) ? o.errors.filter((e) => typeof e === 'string').join('\n') : ''
+    const turns = Number.isSafeInteger(o.num_turns) ? o.num_turns as number : null
+    // One result per user message in stream-json input mode: a steered run answers several times,
+    // and its output is every answer in order. Cost is cumulative within the process already.
     report = {
       // `is_error` can be true while `subtype` is "success" (agents.md §2.5): both must agree.
       ok: o.subtype === 'success' && !o.is_error,
-      output: typeof o.result === 'string'
-        ? o.result
-        : Array.isArray(o.errors) ? o.errors.filter((e) => typeof e === 'string').join('\n') : '',
+      output: report === null || report.output === '' ? output : output === '' ? report.output : `${report.output}${TURN_SEPARATOR}${output}`,
       session: typeof o.session_id === 'string' ? o.session_id : null,
       cost_usd: typeof o.total_cost_usd === 'number' && Number.isFinite(o.total_cost_usd) ? o.total_cost_usd : null,
-      turns: Number.isSafeInteger(o.num_turns) ? o.num_turns as number : null
+      turns: turns === null ? report?.turns ?? null : (report?.turns ?? 0) + turns
     }
-    return []
+    return [{ type: 'turn_end' }]
+  }
+
+  function onControlRequest (o: Json): ParsedItem[] {
+    const request = asObject(o.request)
+    if (typeof o.request_id !== 'string' || request?.subtype !== 'can_use_tool' || typeof request.tool_name !== 'string') return []
+    return [{
+      type: 'permission_request',
+      data: {
+        requestId: o.request_id,
+        tool: request.tool_name,
+        input: request.input ?? {},
+        toolUseId: typeof request.tool_use_id === 'string' ? request.tool_use_id : null
+      }
+    }]
   }
 
   return {
-    line (line) {
+    line (line): ParsedItem[] {
       if (line.trim() === '') return []
       const o = parseObject(line)
       if (o === null) return [{ type: 'log', data: { stream: 'stdout', line } }]
-      if (o.parent_tool_use_id != null && o.type !== 'result') return []
+      if (o.parent_tool_use_id != null && o.type !== 'result' && o.type !== 'control_request') return []
       switch (o.type) {
+        case 'control_request': return onControlRequest(o)
         case 'system': return onSystem(o)
         case 'stream_event': return onStreamEvent(o)
         case 'assistant': return onAssistant(o)

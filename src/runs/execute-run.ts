@@ -1,0 +1,88 @@
+// How one accepted run is executed on this machine: its agent (the caller's), its working directory
+// (its project), its session (continued or new), its state directory, its sandbox, and the permission
+// questions and steering messages that reach it while it runs. The registry decides when; this decides how.
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { agentFor } from '../config/caller-agent.ts'
+import type { AgentConfig, Config } from '../config/schema.ts'
+import type { PermissionBroker } from '../permissions/permission-broker.ts'
+import type { AgentOutcome } from '../runner/agent-event.ts'
+import type { Launcher } from '../runner/launcher.ts'
+import { profileFor } from '../runner/profiles/index.ts'
+import { runAgent } from '../runner/run-agent.ts'
+import type { SessionService } from '../sessions/session-service.ts'
+import type { ExecutorContext } from './registry.ts'
+import type { RunControls } from './run-controls.ts'
+import type { RunState } from './run-state.ts'
+
+export interface RunExecutorDeps {
+  config: Config
+  env: NodeJS.ProcessEnv
+  launcher: Launcher
+  sessions: SessionService
+  permissions: PermissionBroker
+  controls: RunControls
+  /** bubblewrap, found and probed at start-up; absent: agents with `sandbox: bwrap` fail to start. */
+  bwrapPath?: string
+}
+
+export function createRunExecutor (deps: RunExecutorDeps) {
+  return async (run: RunState, ctx: ExecutorContext): Promise<AgentOutcome> => {
+    const { request } = run
+    const base = agentFor(deps.config, request.caller)
+    const agent: AgentConfig = { ...base, cwd: workingDirectory(deps.config, request.caller, request.project ?? null) ?? base.cwd }
+    const profile = profileFor(agent.profile)
+    const caller = deps.config.callers[request.caller]
+    // Decided at acceptance (Gateway.conversationKey) and stored with the run.
+    const key = request.sessionKey ?? null
+    const session = await deps.sessions.plan(key, profile)
+    try {
+      const outcome = await runAgent({
+        runId: run.id,
+        prompt: request.prompt,
+        agent,
+        tools: request.tools,
+        session,
+        homeDir: agentHome(deps.config, agent, request.caller),
+        sourceEnv: deps.env,
+        launcher: deps.launcher,
+        signal: ctx.signal,
+        onEvent: ctx.onEvent,
+        onSpawn: ctx.onSpawn,
+        graceMs: ctx.graceMs,
+        askPermission: (question) => deps.permissions.ask(run, question, caller?.permissions ?? 'ask'),
+        onControl: (control) => deps.controls.attach(run.id, control),
+        ...(deps.bwrapPath !== undefined ? { sandbox: { bwrapPath: deps.bwrapPath, hidden: hiddenFromAgent(deps.config) } } : {})
+      })
+      // Recorded before the run is released, so the conversation's next run resumes this session.
+      await deps.sessions.record(key, request.caller, profile, session, outcome.session).catch(() => {})
+      return outcome
+    } finally {
+      deps.controls.detach(run.id)
+      deps.permissions.endRun(run.id)
+    }
+  }
+}
+
+/** What a sandboxed agent must not read: the gateway's database, audit log and secrets, and its config. */
+function hiddenFromAgent (config: Config): string[] {
+  return [config.state_dir, ...(config.source === null ? [] : [config.source])]
+}
+
+/** The project's directory, the caller's first project's, or null for `agent.cwd`. */
+export function workingDirectory (config: Config, callerId: string, project: string | null): string | null {
+  const name = project ?? config.callers[callerId]?.projects?.[0] ?? null
+  if (name === null) return null
+  return Object.hasOwn(config.projects, name) ? config.projects[name] as string : null
+}
+
+/**
+ * `agent.state: per_caller`: state_dir/agents/<profile>/<caller>, private to the gateway's user, so
+ * concurrent callers never share the CLI's settings, transcripts or sessions. Null: the user's own home.
+ */
+export function agentHome (config: Config, agent: AgentConfig, callerId: string): string | null {
+  if (agent.state !== 'per_caller' || agent.profile === 'command' || agent.profile === 'demo') return null
+  const dir = join(config.state_dir, 'agents', agent.profile, callerId)
+  mkdirSync(dir, { recursive: true, mode: 0o700 })
+  return dir
+}
