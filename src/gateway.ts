@@ -192,7 +192,9 @@ export class Gateway {
     const reply = run.request.reply
     if (reply === undefined) return
     const ask = { pid: pending.pid, runId: pending.runId, tool: pending.tool, summary: pending.summary, expiresAt }
-    this.deliveries.sendPermission(pending.caller, adapterFor(reply.scheme), reply.target, { ...ask, text: permissionText(ask) }, pending.user)
+    // A question the chat never saw cannot be answered there: deny now rather than at expiry.
+    this.deliveries.sendPermission(pending.caller, adapterFor(reply.scheme), reply.target, { ...ask, text: permissionText(ask) }, pending.user,
+      () => this.permissions.fail(pending.pid, 'The permission request could not be delivered to the chat.'))
   }
 
   /**

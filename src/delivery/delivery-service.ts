@@ -129,17 +129,19 @@ export class DeliveryService {
    * has them, else as text. Not stored: the question expires within minutes, and an unanswered one
    * is a deny, so a gateway restart (which interrupts the run anyway) loses nothing.
    */
-  sendPermission (callerId: string, adapter: PlatformAdapter, target: ReplyTarget, ask: PermissionAsk, user: string | null): void {
+  sendPermission (callerId: string, adapter: PlatformAdapter, target: ReplyTarget, ask: PermissionAsk, user: string | null, onFailed: () => void): void {
     if (adapter.askPermission !== undefined) {
       const askPermission = adapter.askPermission.bind(adapter)
-      this.#sendOnce(callerId, user, 'permission', async () => {}, (ctx) => askPermission(ctx, target, ask))
+      this.#sendOnce(callerId, user, 'permission', async () => {}, (ctx) => askPermission(ctx, target, ask), onFailed)
     } else {
-      this.sendNotice(callerId, adapter, target, ask.text, user)
+      const parts = splitMessage(ask.text, adapter.limits).slice(0, adapter.limits.maxMessages)
+      let progress: DeliveryProgress = { sent: 0 }
+      this.#sendOnce(callerId, user, 'permission', async (p) => { progress = p }, (ctx) => adapter.deliver(ctx, target, parts, progress), onFailed)
     }
   }
 
   /** A few quick attempts for a message that is not worth keeping across restarts. */
-  #sendOnce (callerId: string, user: string | null, channel: string, save: (p: DeliveryProgress) => Promise<void>, send: (ctx: DeliveryContext) => Promise<void>): void {
+  #sendOnce (callerId: string, user: string | null, channel: string, save: (p: DeliveryProgress) => Promise<void>, send: (ctx: DeliveryContext) => Promise<void>, onFailed?: () => void): void {
     const caller = this.#o.config.callers[callerId]
     if (caller === undefined || this.#stopped) return
     const ctx = this.#context(callerId, caller, `${channel}-${this.#o.now()}-${Math.random().toString(36).slice(2)}`, save)
@@ -152,6 +154,7 @@ export class DeliveryService {
           const retry = error instanceof DeliveryError && error.retryable && attempt < 3 && !this.#stopped
           if (!retry) {
             this.#o.audit.append({ event: 'delivery', caller: callerId, user, channel, status: 'failed', attempts: attempt, reason: describe(error) })
+            try { onFailed?.() } catch {}
             return
           }
           await sleep(Math.max(this.#firstMs * attempt, (error as DeliveryError).retryAfterMs ?? 0))

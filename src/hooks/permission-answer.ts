@@ -3,9 +3,9 @@
 import type { FastifyError } from 'fastify'
 import { ConflictError, NotFoundError, PolicyDeniedError } from '../errors.ts'
 import type { Gateway } from '../gateway.ts'
+import { PERMISSION_ID } from '../platforms/permission-button.ts'
 import type { Message, Outcome } from './dispatch.ts'
 
-const PID = /^[a-z0-9]{4,16}$/
 
 export function answerPermission (
   gateway: Gateway,
@@ -15,7 +15,7 @@ export function answerPermission (
   refuse: (reason: string, error: FastifyError & { retryAfter?: number }) => Outcome
 ): Outcome {
   const pid = args.toLowerCase()
-  if (!PID.test(pid)) return refuse('not_found', new NotFoundError(`Send /${name} with the id from the permission request, e.g. /${name} k3m9tq`))
+  if (!PERMISSION_ID.test(pid)) return refuse('not_found', new NotFoundError(`Send /${name} with the id from the permission request, e.g. /${name} k3m9tq`))
   const result = gateway.permissions.answer(pid, { allow: name === 'allow' }, { via: 'chat', caller: m.caller, user: m.user ?? '' })
   switch (result.kind) {
     case 'not_found':

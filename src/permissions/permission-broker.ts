@@ -8,7 +8,7 @@ import type { PermissionQuestion } from '../runner/profiles/profile.ts'
 import { summarizeToolInput } from '../runner/tool-summary.ts'
 import type { RunState } from '../runs/run-state.ts'
 
-export type DecidedBy = 'http' | 'chat' | 'timeout' | 'limit' | 'policy' | 'run ended'
+export type DecidedBy = 'http' | 'chat' | 'timeout' | 'limit' | 'policy' | 'run ended' | 'undeliverable'
 
 export interface PendingPermission {
   pid: string
@@ -41,7 +41,7 @@ export interface PermissionBrokerOptions {
   now: () => number
   onAsked (run: RunState, pending: PendingPermission): void
   onDecided (pending: PendingPermission, decision: Decision): void
-  /** A chat answer from a user who may not answer: refused, but audited. */
+  /** An answer refused (another user's question, or one already decided or expired): audited. */
   onRefused (pending: PendingPermission, user: string | null, reason: string): void
 }
 
@@ -110,6 +110,8 @@ export class PermissionBroker {
     }
     if (waiting === undefined) {
       const decided = this.#decided.get(pid) as { pending: PendingPermission, decision: Decision }
+      const why = decided.decision.via === 'timeout' ? 'answer after the request expired' : 'answer after the request was decided'
+      try { this.#o.onRefused(decided.pending, from.via === 'chat' ? from.user : null, why) } catch {}
       return { kind: 'already', pending: decided.pending, decision: decided.decision }
     }
     this.#decide(pid, {
@@ -124,6 +126,11 @@ export class PermissionBroker {
   /** The open question with this id, if any. */
   pending (pid: string): PendingPermission | null {
     return this.#waiting.get(pid)?.pending ?? null
+  }
+
+  /** The question could not be put to anyone (e.g. the chat refused it): denied now. */
+  fail (pid: string, message: string): void {
+    this.#decide(pid, { allow: false, via: 'undeliverable', by: null, message })
   }
 
   /** The run is over: its open questions are denied (the agent is gone) and its count forgotten. */

@@ -105,6 +105,7 @@ describe('permission relay over HTTP', () => {
     expect((JSON.parse(run.output) as Echo).decisions).toEqual([{ tool: 'Bash', behavior: 'deny', message: 'No answer before the request expired.' }])
     expect(permissionAudit(gw).at(-1)).toMatchObject({ pid: asked.pid, decision: 'deny', via: 'timeout', run: id })
     expect((await answer(gw, id, token, asked.pid, { decision: 'allow' })).statusCode).toBe(409)
+    expect(permissionAudit(gw).at(-1)).toMatchObject({ pid: asked.pid, decision: 'refused', reason: 'answer after the request expired' })
   })
 
   it('bounds an agent that asks a hundred times: past max_per_run it is denied without asking', async () => {
@@ -160,6 +161,7 @@ describe('permission relay from the caller\'s own messages (/allow, /deny)', () 
     expect(permissionAudit(gw).map((e) => [e.decision, e.user])).toEqual([['asked', 'ann'], ['refused', 'bob'], ['allow', 'ann']])
     const late = await command(gw, `/deny ${asked.pid}`, 'ann')
     expect(late.statusCode).toBe(409)
+    expect(permissionAudit(gw).at(-1)).toMatchObject({ decision: 'refused', user: 'ann', reason: 'answer after the request was decided' })
   })
 
   it('answers /deny ID with the agent refused, and a malformed or unknown id with 404', async () => {

@@ -111,15 +111,15 @@ describe('POST /v1/hooks/{caller}', () => {
     expect(await gw.app.gateway.registry.list({ limit: 10 })).toHaveLength(0)
   })
 
-  it('passes shell metacharacters and a leading dash to the agent verbatim as one argument', async () => {
+  it('passes shell metacharacters and a leading dash to the agent verbatim, as a stdin message and never in argv', async () => {
     const gw = await testGateway()
     const text = '-p $(touch /tmp/hookgate-pwned); echo `id` && ls | cat'
     const res = await gw.app.inject({ method: 'POST', url: '/v1/hooks/ci', ...gw.signed({ text }) })
     expect(res.statusCode).toBe(200)
     const seen = JSON.parse(res.json().output)
     expect(seen.prompt).toBe(text)
-    expect(seen.argv.at(-1)).toBe(text)
-    expect(seen.argv.at(-2)).toBe('--')
+    expect(seen.prompt_source).toBe('stream-json')
+    expect(seen.argv).not.toContain(text)
   })
 
   it('accepts a prompt at the length cap and refuses one over it', async () => {

@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { VALID_CONFIG, runCli, tempDir } from './helpers.ts'
 
@@ -37,6 +37,25 @@ describe.concurrent('hookgate check', () => {
     const r = await runCli(['check', '--config', path])
     expect(r.code, r.stderr).toBe(0)
     expect(r.stdout).toContain(`✓ ${path}: OK`)
+  })
+
+  test('what the file needs from this machine: a missing agent CLI, project directory or bubblewrap is a problem, exit 1', async ({ dir }) => {
+    const path = write(dir, 'host.yaml', VALID_CONFIG.replace('agent: { profile: demo }', 'agent: { profile: codex, command: hookgate-no-such-cli, sandbox: bwrap }') +
+      'projects: { web: ./no-such-dir }\n')
+    // A PATH with node only: neither the CLI nor bwrap can be found.
+    const r = await runCli(['check', '--config', path], { env: { PATH: dirname(process.execPath) } })
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/^ {2}\/agent\/command: agent command "hookgate-no-such-cli" not found on PATH/m)
+    expect(r.stderr).toMatch(/^ {2}\/projects\/web: project directory ".*no-such-dir" does not exist/m)
+    expect(r.stderr).toMatch(/^ {2}\/agent\/sandbox: sandbox is bwrap but bwrap \(bubblewrap\) is not on PATH/m)
+    expect(r.stdout).not.toContain('OK')
+  })
+
+  test('serve refuses to start when the sandbox it was told to use is missing', async ({ dir }) => {
+    const path = write(dir, 'sandboxed.yaml', VALID_CONFIG.replace('agent: { profile: demo }', 'agent: { profile: demo, sandbox: bwrap }'))
+    const r = await runCli(['serve', '--config', path, '--port', '0'], { env: { PATH: dirname(process.execPath) } })
+    expect(r.code).not.toBe(0)
+    expect(r.stderr).toMatch(/\/agent\/sandbox: sandbox is bwrap but bwrap \(bubblewrap\) is not on PATH/)
   })
 
   test('an invalid file: every problem with its path on stderr, exit 1', async ({ dir }) => {

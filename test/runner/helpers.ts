@@ -44,6 +44,7 @@ export async function run (opts: {
   onEvent?: (e: AgentEvent) => void
   session?: RunSpec['session']
   homeDir?: string | null
+  askPermission?: RunSpec['askPermission']
 } = {}): Promise<RunResult> {
   const events: AgentEvent[] = []
   let pid: number | null = null
@@ -58,7 +59,8 @@ export async function run (opts: {
     onEvent: (e) => { events.push(e); opts.onEvent?.(e) },
     onSpawn: (p) => { pid = p },
     session: opts.session ?? null,
-    homeDir: opts.homeDir ?? null
+    homeDir: opts.homeDir ?? null,
+    ...(opts.askPermission !== undefined ? { askPermission: opts.askPermission } : {})
   })
   return { outcome, events, pid, ms: performance.now() - started }
 }

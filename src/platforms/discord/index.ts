@@ -2,6 +2,7 @@
 import type { PlatformAdapter } from '../adapter.ts'
 import { parseDiscord } from './parse.ts'
 import { discordAnswer } from './answer.ts'
+import { askDiscordPermission } from './ask-permission.ts'
 import { deliverDiscord } from './deliver.ts'
 import { DISCORD_LIMITS } from './limits.ts'
 
@@ -13,5 +14,6 @@ export const discordAdapter: PlatformAdapter = {
   answerVisible: true,
   parse: parseDiscord,
   answer: discordAnswer,
-  deliver: deliverDiscord
+  deliver: deliverDiscord,
+  askPermission: askDiscordPermission
 }

@@ -1,7 +1,9 @@
 // LINE Messaging API, platforms.md §2: acknowledge at once (LINE ignores the answer), reply with
-// the Reply API while its token is fresh, else push.
+// the Reply API while its token is fresh, else push. Permission questions are Flex messages whose
+// buttons come back as postback events.
 import type { PlatformAdapter } from '../adapter.ts'
 import { lineAck } from './answer.ts'
+import { askLinePermission } from './ask-permission.ts'
 import { deliverLine } from './deliver.ts'
 import { LOADING_INTERVAL_MS, showLoading } from './loading.ts'
 import { parseLine } from './parse.ts'
@@ -19,5 +21,6 @@ export const lineAdapter: PlatformAdapter = {
   progress: showLoading,
   progressIntervalMs: LOADING_INTERVAL_MS,
   // The animation lasts 60 s: renewed while the agent works, whether or not it writes anything.
-  progressKeepsAlive: true
+  progressKeepsAlive: true,
+  askPermission: askLinePermission
 }

@@ -1,13 +1,17 @@
 // Reads a LINE webhook (platforms.md §2): one request carries any number of events; each text
-// message from an active channel becomes a message, in order, and everything else is skipped.
+// message from an active channel, and each press of a permission button (a postback), becomes a
+// message, in order, and everything else is skipped.
 // Unknown event and message types are skipped rather than refused: LINE adds them without notice.
 import secureJson from 'secure-json-parse'
 import type { InboundMessage, InboundRequest, ParseResult } from '../adapter.ts'
 import { isId, isObject, type Json } from './fields.ts'
 import { stripSelfMentions } from './mentions.ts'
 import { lineAck } from './answer.ts'
+import { permissionCommand } from '../permission-button.ts'
 
 type EventResult = { kind: 'message', message: InboundMessage } | { kind: 'skip' } | { kind: 'invalid', reason: string }
+/** What an event says: its text (and, for a message, LINE's mention markers), or why it says nothing. */
+type ContentResult = { kind: 'text', text: string, mention?: unknown } | { kind: 'skip' } | { kind: 'invalid', reason: string }
 
 const CHATS = { user: 'userId', group: 'groupId', room: 'roomId' } as const
 
@@ -41,14 +45,12 @@ export function parseLine (req: InboundRequest): ParseResult {
 
 function readEvent (event: unknown, receivedAt: number): EventResult {
   if (!isObject(event) || typeof event.type !== 'string') return { kind: 'invalid', reason: 'bad_event' }
-  if (event.type !== 'message') return { kind: 'skip' }
+  if (event.type !== 'message' && event.type !== 'postback') return { kind: 'skip' }
   if (event.mode !== undefined && typeof event.mode !== 'string') return { kind: 'invalid', reason: 'bad_mode' }
   // Standby: another channel owns the conversation (module channels); we must not answer.
   if (event.mode === 'standby') return { kind: 'skip' }
-  const message = event.message
-  if (!isObject(message) || typeof message.type !== 'string') return { kind: 'invalid', reason: 'bad_message' }
-  if (message.type !== 'text') return { kind: 'skip' }
-  if (typeof message.text !== 'string') return { kind: 'invalid', reason: 'bad_text' }
+  const content = event.type === 'message' ? readMessage(event.message) : readPostback(event.postback)
+  if (content.kind !== 'text') return content
   if (!isId(event.webhookEventId)) return { kind: 'invalid', reason: 'bad_webhook_event_id' }
   if (event.replyToken !== undefined && !isId(event.replyToken)) return { kind: 'invalid', reason: 'bad_reply_token' }
 
@@ -56,7 +58,7 @@ function readEvent (event: unknown, receivedAt: number): EventResult {
   if (source === null) return { kind: 'invalid', reason: 'bad_source' }
   // Without a user id nobody can be checked against `users`: such a message cannot be run.
   if (source.user === null) return { kind: 'skip' }
-  const stripped = stripSelfMentions(message.text, message.mention)
+  const stripped = stripSelfMentions(content.text, content.mention)
   if (!stripped.ok) return { kind: 'invalid', reason: 'bad_mention' }
 
   return {
@@ -69,6 +71,20 @@ function readEvent (event: unknown, receivedAt: number): EventResult {
       target: { replyToken: event.replyToken ?? null, receivedAt, to: source.to, chat: source.chat }
     }
   }
+}
+
+function readMessage (message: unknown): ContentResult {
+  if (!isObject(message) || typeof message.type !== 'string') return { kind: 'invalid', reason: 'bad_message' }
+  if (message.type !== 'text') return { kind: 'skip' }
+  if (typeof message.text !== 'string') return { kind: 'invalid', reason: 'bad_text' }
+  return { kind: 'text', text: message.text, mention: message.mention }
+}
+
+/** A press of one of our permission buttons is the command it stands for; any other postback is skipped. */
+function readPostback (postback: unknown): ContentResult {
+  if (!isObject(postback)) return { kind: 'invalid', reason: 'bad_postback' }
+  const text = permissionCommand(postback.data)
+  return text === null ? { kind: 'skip' } : { kind: 'text', text }
 }
 
 function readSource (source: unknown): { chat: keyof typeof CHATS, to: string, user: string | null } | null {

@@ -18,3 +18,11 @@ export function uuidV5 (name: string, namespace: string = RETRY_KEY_NAMESPACE): 
 export function pushRetryKey (deliveryId: string, first: number): string {
   return uuidV5(`${deliveryId}#${first}`)
 }
+
+/**
+ * The retry key of the push of permission question `pid` in delivery `deliveryId`: never the key of
+ * a result's push, which LINE would refuse as a duplicate (409) and the result would be lost.
+ */
+export function permissionRetryKey (deliveryId: string, pid: string): string {
+  return uuidV5(`${deliveryId}#permission#${pid}`)
+}

@@ -1,11 +1,12 @@
 // The answer to Slack's request. A slash command's answer is shown to the user who typed it
-// (ephemeral); an Events API answer is discarded by Slack, so there it only acknowledges, and
-// whatever the user must read has to be delivered with chat.postMessage instead.
+// (ephemeral); Slack discards the answer to an Events API callback and to a button press, so there
+// it only acknowledges, and whatever the user must read is delivered instead: with chat.postMessage,
+// or through the press's response_url.
 import type { HttpAnswer, InboundRequest, Reaction } from '../adapter.ts'
 import { escapeSlackText } from './mrkdwn.ts'
 import { slackRequestKind } from './request-kind.ts'
 
-/** True when the answer to this request reaches the user (slash commands), false for the Events API. */
+/** True when the answer to this request reaches the user (slash commands), false for the Events API and button presses. */
 export function slackAnswerShows (req: InboundRequest): boolean {
   return slackRequestKind(req.rawBody) === 'form'
 }

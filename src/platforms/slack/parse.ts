@@ -2,12 +2,14 @@
 import secureJson from 'secure-json-parse'
 import type { InboundRequest, ParseResult } from '../adapter.ts'
 import { parseEventsApi } from './events-api.ts'
+import { parseInteractivity } from './interactivity.ts'
 import { slackRequestKind } from './request-kind.ts'
 import { parseSlashCommand } from './slash-command.ts'
 
 export function parseSlack (req: InboundRequest): ParseResult {
   const text = req.rawBody.toString('utf8')
-  if (slackRequestKind(req.rawBody) === 'events') {
+  const kind = slackRequestKind(req.rawBody)
+  if (kind === 'events') {
     let body: unknown
     try {
       body = secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' })
@@ -17,8 +19,7 @@ export function parseSlack (req: InboundRequest): ParseResult {
     return parseEventsApi(body)
   }
   const form = new URLSearchParams(text)
-  // Buttons and menus: acknowledged now, handled once messages have interactive parts.
-  if (form.has('payload')) return { kind: 'ignore', reason: 'interactivity', answer: { status: 200 } }
+  if (kind === 'interactivity') return parseInteractivity(form, req)
   if (form.has('command')) return parseSlashCommand(form, req)
   return { kind: 'invalid', reason: 'not_a_slack_payload' }
 }

@@ -5,21 +5,22 @@ import { DeliveryError } from '../../delivery/outbound.ts'
 import { checkSlackAnswer } from './slack-error.ts'
 import { escapeSlackText } from './mrkdwn.ts'
 import { isAllowedResponseUrl } from './response-url.ts'
+import type { SlackSend } from './sender.ts'
 
-export function responseUrlSender (ctx: DeliveryContext, target: ReplyTarget): (text: string) => Promise<void> {
+export function responseUrlSender (ctx: DeliveryContext, target: ReplyTarget): SlackSend {
   const url = target.response_url
   // Checked again at delivery: the target was stored, and the config may have changed since.
   if (typeof url !== 'string' || !isAllowedResponseUrl(url, ctx.caller.reply?.api_base)) {
     throw new DeliveryError('slack: the stored response_url is not a Slack URL', { retryable: false })
   }
   const responseType = ctx.caller.reply?.response_type ?? 'ephemeral'
-  return async (text) => {
+  return async (text, blocks) => {
     let res
     try {
       res = await ctx.http.send({
         method: 'POST',
         url,
-        json: { response_type: responseType, text: escapeSlackText(text), replace_original: false }
+        json: { response_type: responseType, text: escapeSlackText(text), ...(blocks !== undefined ? { blocks } : {}), replace_original: false }
       })
     } catch (error) {
       if (error instanceof DeliveryError && (error.status === 404 || error.status === 410)) {

@@ -2,6 +2,7 @@
 // within the window, else "working on it"); later results go through a Workflows webhook.
 import type { PlatformAdapter } from '../adapter.ts'
 import { answerTeams, partsInAnswer } from './answer.ts'
+import { askTeamsPermission } from './ask-permission.ts'
 import { deliverTeams } from './deliver.ts'
 import { parseTeams } from './parse.ts'
 
@@ -15,5 +16,7 @@ export const teamsAdapter: PlatformAdapter = {
   parse: parseTeams,
   answer: answerTeams,
   partsInAnswer,
-  deliver: deliverTeams
+  deliver: deliverTeams,
+  // Text only: buttons cannot reach an outgoing webhook (ask-permission.ts).
+  askPermission: askTeamsPermission
 }

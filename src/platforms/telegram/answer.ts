@@ -1,14 +1,18 @@
 // The webhook answer. Telegram runs a Bot API method given as the answer body, which is the fastest
 // way to show a built-in's answer or a refusal; whether it worked is never known, so run results go
-// by `progress` and `deliver` instead, and accepted runs are acknowledged with an empty 200.
+// by `progress` and `deliver` instead, and accepted runs are acknowledged with an empty 200. A
+// button press is answered with the method that ends it (press-answer.ts).
 import type { HttpAnswer, InboundRequest, Reaction } from '../adapter.ts'
 import { parseTelegram } from './parse.ts'
+import { pressAnswer } from './press-answer.ts'
 import { readTelegramTarget, replyParams, type TelegramTarget } from './target.ts'
 import { fitOneMessage } from './limits.ts'
 
 const ACK: HttpAnswer = { status: 200 }
 
 export function telegramAnswer (reactions: Reaction[], req: InboundRequest): HttpAnswer {
+  const press = pressAnswer(reactions, req)
+  if (press !== null) return press
   // An update carries one message, and the answer can carry one method.
   const reaction = reactions[0]
   const text = reaction === undefined ? null : visibleText(reaction)

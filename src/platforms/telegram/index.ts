@@ -2,6 +2,7 @@
 import type { PlatformAdapter } from '../adapter.ts'
 import { parseTelegram } from './parse.ts'
 import { telegramAnswer } from './answer.ts'
+import { askTelegramPermission } from './ask-permission.ts'
 import { deliverTelegram } from './deliver.ts'
 import { showProgress } from './progress.ts'
 import { TELEGRAM_LIMITS } from './limits.ts'
@@ -18,5 +19,6 @@ export const telegramAdapter: PlatformAdapter = {
   deliver: deliverTelegram,
   progress: showProgress,
   // Telegram allows about one edit per second per chat and fewer in groups; every 3 s stays clear.
-  progressIntervalMs: 3000
+  progressIntervalMs: 3000,
+  askPermission: askTelegramPermission
 }

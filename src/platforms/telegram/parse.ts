@@ -1,42 +1,36 @@
-// Reads a Telegram Update (platforms.md §7): one update per request, and only `message` carries
-// something to run. Edits, channel posts, button presses and the many other update types are
-// acknowledged and skipped; Telegram adds update types without notice, so unknown ones are too.
-import secureJson from 'secure-json-parse'
+// Reads a Telegram Update (platforms.md §7): one update per request, and only `message` and
+// presses of permission buttons (`callback_query`) carry something to run. Edits, channel posts,
+// other buttons and the many other update types are acknowledged and skipped; Telegram adds update
+// types without notice, so unknown ones are too.
 import type { InboundRequest, ParseResult } from '../adapter.ts'
 import { isChatId, isMessageId, isObject, type Json } from './fields.ts'
+import { readCallbackQuery } from './callback-query.ts'
 import { telegramCommandText } from './command.ts'
 import type { TelegramTarget } from './target.ts'
+import { readTopic } from './topic.ts'
+import { readUpdateJson } from './update-json.ts'
 
 const SKIPPED: ReadonlyArray<[key: string, reason: string]> = [
   ['edited_message', 'edited'],
   ['edited_channel_post', 'edited'],
   ['edited_business_message', 'edited'],
-  ['channel_post', 'channel_post'],
-  ['callback_query', 'callback_query']
+  ['channel_post', 'channel_post']
 ]
 
 export function parseTelegram (req: InboundRequest): ParseResult {
-  const update = readJson(req.rawBody)
+  const update = readUpdateJson(req.rawBody)
   if (update === undefined) return { kind: 'invalid', reason: 'malformed_json' }
   if (!isObject(update)) return { kind: 'invalid', reason: 'not_an_update' }
   // update_id 0 is legal: it is a counter, and the dedupe key.
   if (typeof update.update_id !== 'number' || !Number.isSafeInteger(update.update_id) || update.update_id < 0) {
     return { kind: 'invalid', reason: 'bad_update_id' }
   }
+  if (update.message === undefined && update.callback_query !== undefined) return readCallbackQuery(update.callback_query)
   if (update.message === undefined) {
     const skipped = SKIPPED.find(([key]) => update[key] !== undefined)
     return { kind: 'ignore', reason: skipped?.[1] ?? 'unsupported_update' }
   }
   return readMessage(update.message, update.update_id)
-}
-
-function readJson (raw: Buffer): unknown {
-  try {
-    const text = new TextDecoder('utf-8', { fatal: true }).decode(raw)
-    return secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' })
-  } catch {
-    return undefined
-  }
 }
 
 function readMessage (message: unknown, updateId: number): ParseResult {
@@ -69,17 +63,6 @@ function readMessage (message: unknown, updateId: number): ParseResult {
       target: { ...target }
     }]
   }
-}
-
-/**
- * The forum topic. Outside forums a reply also carries `message_thread_id` (the thread of replies),
- * and sending to that "thread" fails, so it counts only on topic messages.
- */
-function readTopic (message: Json): number | null | 'invalid' {
-  const { message_thread_id: id, is_topic_message: isTopic } = message
-  if (id !== undefined && !isMessageId(id)) return 'invalid'
-  if (isTopic !== undefined && typeof isTopic !== 'boolean') return 'invalid'
-  return isTopic === true && isMessageId(id) ? id : null
 }
 
 /** The text, or a media message's caption; null for messages with neither (stickers, joins, …). */

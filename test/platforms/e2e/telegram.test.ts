@@ -527,3 +527,67 @@ describe('telegram end to end', () => {
     expect(api.requests).toHaveLength(0)
   })
 })
+
+describe('telegram end to end: permission requests', () => {
+  /** A press of one of the question's buttons, as Telegram posts it. */
+  function press (question: RecordedRequest, button: 0 | 1, from = USER): Record<string, unknown> {
+    const body = question.json as { chat_id: number, text: string, reply_markup: { inline_keyboard: Array<Array<{ callback_data: string }>> } }
+    return {
+      update_id: ++updateId,
+      callback_query: {
+        id: String(9_000_000 + updateId),
+        from: { id: from, is_bot: false, first_name: 'Ana' },
+        message: { message_id: 777, from: { id: 1, is_bot: true, first_name: 'hookgate' }, chat: { id: CHAT, type: 'private' }, date: 1763719300, text: body.text, reply_markup: body.reply_markup },
+        chat_instance: '-398547762015140238',
+        data: body.reply_markup.inline_keyboard[0]![button]!.callback_data
+      }
+    }
+  }
+
+  async function question (api: FakeApi): Promise<RecordedRequest> {
+    for (let i = 0; i < 200; i++) {
+      const asked = botCalls(api).find((r) => r.url === SEND && (r.json as { reply_markup?: unknown }).reply_markup !== undefined)
+      if (asked !== undefined) return asked
+      await sleep(25)
+    }
+    throw new Error('no permission question was sent')
+  }
+
+  it('asks in the chat with Allow and Deny buttons; the asker\'s press resumes the agent, another user\'s is refused', async () => {
+    const { gw, api } = await setup({ env: { FAKE_CLAUDE_MODE: 'ask' } })
+    await say(gw, 'push my branch')
+    const run = lastRun(gw)
+    const asked = await question(api)
+    const body = asked.json as { chat_id: number, text: string, reply_markup: { inline_keyboard: Array<Array<{ text: string, callback_data: string }>> } }
+    expect(body.chat_id).toBe(CHAT)
+    expect(body.text).toMatch(/^The agent asks permission \(run_\w+\):\nBash: git push origin main\nReply \/allow ([a-z2-9]{6}) or \/deny \1/)
+    expect(body.reply_markup.inline_keyboard[0]!.map((b) => b.text)).toEqual(['Allow', 'Deny'])
+
+    // Somebody else in the chat presses Allow: refused in an alert, nothing decided.
+    const stranger = await send(gw, press(asked, 0, 4242))
+    expect(stranger.status).toBe(200)
+    expect(json(stranger.text)).toMatchObject({ method: 'answerCallbackQuery', show_alert: true })
+    expect(forRun(gw, run).filter((r) => r.event === 'permission').map((r) => r.decision)).toEqual(['asked'])
+
+    const allowed = await send(gw, press(asked, 0))
+    expect(allowed.status).toBe(200)
+    expect(json(allowed.text)).toMatchObject({ method: 'answerCallbackQuery', text: expect.stringMatching(/^Allowed Bash/) })
+    await delivered(gw, run)
+    const result = botCalls(api).filter((r) => r.url === SEND || r.url === EDIT).map(textOf).find((t) => t.includes('"decisions"'))
+    expect(json(result!).decisions).toEqual([{ tool: 'Bash', behavior: 'allow' }])
+    expect(forRun(gw, run).filter((r) => r.event === 'permission').map((r) => [r.decision, r.user])).toEqual([['asked', String(USER)], ['allow', String(USER)]])
+  })
+
+  it('takes a typed /deny ID from the asker as well', async () => {
+    const { gw, api } = await setup({ env: { FAKE_CLAUDE_MODE: 'ask' } })
+    await say(gw, 'push my branch')
+    const run = lastRun(gw)
+    const asked = await question(api)
+    const pid = /\/deny ([a-z2-9]{6})/.exec((asked.json as { text: string }).text)![1]!
+    const typed = await say(gw, `/deny ${pid}`)
+    expect(typed.status).toBe(200)
+    expect(json(typed.text)).toMatchObject({ method: 'sendMessage', text: expect.stringMatching(/^Denied Bash/) })
+    await delivered(gw, run)
+    expect(forRun(gw, run).filter((r) => r.event === 'permission').map((r) => r.decision)).toEqual(['asked', 'deny'])
+  })
+})
