@@ -19,8 +19,11 @@ export interface HostReport {
 }
 
 export async function checkHost (config: Config, env: NodeJS.ProcessEnv): Promise<HostReport> {
-  const agents: Array<{ path: string, agent: AgentConfig }> = [{ path: '/agent', agent: config.agent }]
-  for (const id of Object.keys(config.callers)) {
+  const agents: Array<{ path: string, agent: AgentConfig }> = []
+  const ids = Object.keys(config.callers)
+  // The global agent matters only while some caller (or none at all) still uses it.
+  if (ids.length === 0 || ids.some((id) => config.callers[id]?.agent === undefined)) agents.push({ path: '/agent', agent: config.agent })
+  for (const id of ids) {
     if (config.callers[id]?.agent !== undefined) agents.push({ path: `${childPointer('/callers', id)}/agent`, agent: agentFor(config, id) })
   }
   const problems: ConfigProblem[] = []
@@ -38,7 +41,12 @@ export async function checkHost (config: Config, env: NodeJS.ProcessEnv): Promis
       })
     }
   }
-  if (!isDirectory(config.agent.cwd)) problems.push({ path: '/agent/cwd', message: `working directory "${config.agent.cwd}" does not exist` })
+  for (const { path, agent } of agents) {
+    if (!isDirectory(agent.cwd) && !seen.has(`cwd:${agent.cwd}`)) {
+      seen.add(`cwd:${agent.cwd}`)
+      problems.push({ path: `${path}/cwd`, message: `working directory "${agent.cwd}" does not exist` })
+    }
+  }
   for (const [name, dir] of Object.entries(config.projects)) {
     if (!isDirectory(dir)) problems.push({ path: childPointer('/projects', name), message: `project directory "${dir}" does not exist` })
   }

@@ -15,6 +15,7 @@ export function resultText (run: Run): string {
   const status = statusLine(run)
   if (status !== null) head.push(status)
   if (run.truncated) head.push('✂ The output was cut at the gateway\'s output limit; the rest was not kept.')
+  if (run.notice != null) head.push(`ℹ ${run.notice}`)
   const output = run.output.trimEnd()
   const body = isBlank(output) ? (run.status === 'succeeded' ? '(no output)' : '') : output
   if (head.length === 0) return body

@@ -66,7 +66,7 @@ export async function dispatch (gateway: Gateway, m: Message, hooks: DispatchHoo
 
   const picked = m.direct !== undefined ? { kind: 'none' as const, text: m.text } : pickProject(gateway.config, m.caller, m.text)
   if (picked.kind === 'refused') return refuse(`policy: ${picked.rule}`, new PolicyDeniedError(picked.rule))
-  const project = picked.kind === 'picked' ? picked.project : null
+  const project = picked.kind === 'picked' ? picked.project : gateway.config.callers[m.caller]?.projects?.[0] ?? null
   const conversation = gateway.conversationKey({ caller: m.caller, user: m.user, thread: m.thread, project })
   const decision = m.direct !== undefined
     ? gateway.policy.resolveDirect(m.caller, m.direct.command, m.direct.prompt)

@@ -121,6 +121,24 @@ export class CompiledPolicy {
     return { kind: 'run', command, args: '', prompt: prompt.agentText, tools: { allow: [...caller.tools.allow], deny: [...caller.tools.deny] }, needsConfirm: false }
   }
 
+  /**
+   * A follow-up message for a run of `command` (steering, or the next turn it queues): the global
+   * policy, and the command's own argument rules applied to the text as if it were its arguments.
+   * A command whose arguments are a fixed choice or need confirmation takes no free text at all.
+   * The prompt is the text itself (the command's template framed the first message only).
+   */
+  resolveFollowUp (callerId: string, command: string, rawText: string): Resolution {
+    const caller = this.#parts.callers.get(callerId)
+    if (caller === undefined) return denied('unknown caller')
+    const compiled = this.#parts.commands.get(command)
+    if (compiled !== undefined && (compiled.choices !== null || compiled.confirm.length > 0)) return denied(`commands.${command} (takes no follow-up text)`)
+    const direct = this.resolveDirect(callerId, command, rawText)
+    if (direct.kind !== 'run' || compiled === undefined) return direct
+    const checked = this.#run(caller, command, rawText)
+    if (checked.kind !== 'run') return checked
+    return { ...checked, prompt: direct.prompt }
+  }
+
   #run (caller: CompiledCaller, name: string, rawArgs: string): Resolution {
     const command = this.#parts.commands.get(name)
     const tools = caller.commands.get(name)

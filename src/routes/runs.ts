@@ -142,7 +142,7 @@ const runsRoute: FastifyPluginAsyncTypebox<RunsRouteOptions> = async (app, { gat
   }, async (request) => {
     const run = await authorise(request, request.params.id, 'control')
     const { decision, message } = request.body
-    const result = gateway.permissions.answer(request.params.pid, { allow: decision === 'allow', ...(message !== undefined ? { message } : {}) }, { via: 'http', runId: run.id })
+    const result = gateway.permissions.answer(request.params.pid.toLowerCase(), { allow: decision === 'allow', ...(message !== undefined ? { message } : {}) }, { via: 'http', runId: run.id })
     switch (result.kind) {
       case 'decided':
         return { pid: result.pending.pid, run: run.id, tool: result.pending.tool, decision }

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // hookgate's built-in demo agent, for a quick start without Claude Code. It speaks Claude Code's
-// `-p --output-format stream-json --verbose --include-partial-messages` line shapes (agents.md §2.5):
+// `-p --output-format stream-json --verbose --include-partial-messages` line shapes:
 // init, streamed text, one tool call with its result, a final result. It executes nothing: the tool
 // call and its output are scripted. Standalone on purpose (no project imports): the gateway runs it as
 // a separate process exactly like a real agent.

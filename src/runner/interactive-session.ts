@@ -1,5 +1,5 @@
 // The host side of an interactive agent (Claude's stream-json input with `--permission-prompt-tool
-// stdio`, agents.md §2.8): the prompt is the first user message on stdin, permission questions are
+// stdio`): the prompt is the first user message on stdin, permission questions are
 // answered on stdin as the gateway decides them, steering messages are written as further user
 // messages, and stdin is closed once every message sent has had its answer, so the agent exits.
 import type { AgentInput } from './launcher.ts'

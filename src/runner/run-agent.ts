@@ -132,7 +132,7 @@ async function attempt (spec: RunSpec, profile: AgentProfile, scratchDir: string
     const full = dropped > 0 ? `${line}[hookgate: line truncated, ${dropped} bytes dropped]` : line
     const admitted = budget.admit(rawBytes)
     if (stream === 'stderr') {
-      // Some CLIs colour stderr whatever NO_COLOR says (agents.md §5.5); escapes help no reader.
+      // Some CLIs colour stderr whatever NO_COLOR says; escapes help no reader.
       const clean = stripAnsi(full)
       stderrTail = (stderrTail + clean + '\n').slice(-STDERR_TAIL_CHARS)
       if (admitted) emit({ type: 'log', data: { stream, line: clean } })

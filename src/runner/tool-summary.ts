@@ -3,7 +3,7 @@
 
 export const SUMMARY_MAX_CHARS = 200
 
-/** Which input field names the target of each built-in Claude tool (agents.md §2.5, sdk-tools.d.ts). */
+/** Which input field names the target of each built-in Claude tool (sdk-tools.d.ts). */
 const TARGET_FIELD: Readonly<Record<string, string>> = {
   Bash: 'command',
   Read: 'file_path',

@@ -55,7 +55,8 @@ export function createRunExecutor (deps: RunExecutorDeps) {
         ...(deps.bwrapPath !== undefined ? { sandbox: { bwrapPath: deps.bwrapPath, hidden: hiddenFromAgent(deps.config) } } : {})
       })
       // Recorded before the run is released, so the conversation's next run resumes this session.
-      await deps.sessions.record(key, request.caller, profile, session, outcome.session).catch(() => {})
+      const startedAt = Date.parse(run.snapshot().started_at ?? new Date(0).toISOString())
+      await deps.sessions.record(key, request.caller, profile, session, outcome.session, startedAt).catch(() => {})
       return outcome
     } finally {
       deps.controls.detach(run.id)

@@ -15,8 +15,8 @@ export interface SteerResult {
 
 export async function steerRun (gateway: Gateway, run: RunState, text: string): Promise<SteerResult> {
   if (run.isFinal) throw new ConflictError(`Run ${run.id} has already finished (${run.status}): send a new request instead`)
-  // The same policy as a request: block patterns and the prompt limit apply to what reaches the agent.
-  const decision = gateway.policy.resolveDirect(run.request.caller, run.request.command, text)
+  // The same policy as a request: block patterns, the prompt limit and the command's argument rules.
+  const decision = gateway.policy.resolveFollowUp(run.request.caller, run.request.command, text)
   if (decision.kind === 'denied') throw new PolicyDeniedError(decision.rule)
   const prompt = decision.kind === 'run' ? decision.prompt : text
   const who = { caller: run.request.caller, user: run.request.user, run: run.id }

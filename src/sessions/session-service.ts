@@ -28,6 +28,7 @@ export class SessionService {
     const stored = await this.#o.store.getSession(key)
     const now = this.#o.now()
     const fresh = stored !== null &&
+      stored.agentSession !== '' &&
       stored.profile === profile.name &&
       now - stored.lastUsedAt < this.#o.limits.idle * 1000 &&
       now - stored.createdAt < this.#o.limits.max_age * 1000
@@ -39,23 +40,32 @@ export class SessionService {
    * After a run: the session it worked in is the conversation's from now on. A resumed session keeps
    * its start time (so max_age counts from the first message); a new one starts now.
    */
-  async record (key: string | null, caller: string, profile: AgentProfile, plan: SessionPlan | null, agentSession: string | null): Promise<void> {
+  async record (key: string | null, caller: string, profile: AgentProfile, plan: SessionPlan | null, agentSession: string | null, startedAt: number): Promise<void> {
     if (key === null || plan === null || agentSession === null) return
     const now = this.#o.now()
-    const stored = plan.mode === 'resume' && plan.id === agentSession ? await this.#o.store.getSession(key) : null
+    const stored = await this.#o.store.getSession(key)
+    // `/new` while this run worked: the conversation was ended on purpose, and stays ended.
+    if (stored !== null && stored.agentSession === '' && stored.lastUsedAt >= startedAt) return
     await this.#o.store.putSession({
       key,
       caller,
       profile: profile.name,
       agentSession,
-      createdAt: stored?.agentSession === agentSession ? stored.createdAt : now,
+      createdAt: plan.mode === 'resume' && plan.id === agentSession && stored?.agentSession === agentSession ? stored.createdAt : now,
       lastUsedAt: now
     })
   }
 
-  /** `/new`: the next run of this conversation starts a fresh session. True when there was one. */
+  /**
+   * `/new`: the next run of this conversation starts a fresh session, even if a run of it is still
+   * working (its session is not stored when it ends). Kept as an empty marker rather than deleted,
+   * so that run can tell. True when there was a session.
+   */
   async reset (key: string | null): Promise<boolean> {
     if (key === null) return false
-    return this.#o.store.deleteSession(key)
+    const stored = await this.#o.store.getSession(key)
+    const now = this.#o.now()
+    await this.#o.store.putSession({ key, caller: stored?.caller ?? '', profile: stored?.profile ?? '', agentSession: '', createdAt: now, lastUsedAt: now })
+    return stored !== null && stored.agentSession !== ''
   }
 }

@@ -64,7 +64,7 @@ describe('permission relay over HTTP', () => {
     const asked = await firstQuestion(gw, id, token)
     expect(asked).toMatchObject({ pid: expect.stringMatching(/^[a-z2-9]{6}$/), tool: 'Bash', summary: 'git push origin main' })
     expect(Date.parse(asked.expires_at) - Date.now()).toBeGreaterThan(590_000)
-    const res = await answer(gw, id, token, asked.pid, { decision: 'allow' })
+    const res = await answer(gw, id, token, asked.pid.toUpperCase(), { decision: 'allow' })
     expect(res.statusCode, res.body).toBe(200)
     expect(res.json()).toEqual({ pid: asked.pid, run: id, tool: 'Bash', decision: 'allow' })
     const run = await finished(gw, id)

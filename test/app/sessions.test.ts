@@ -75,6 +75,17 @@ describe('sessions', () => {
     expect(echo(next).history).toEqual(['what number?'])
   })
 
+  it('keeps /new sent while a run of the conversation works: the next message still starts fresh', async () => {
+    const gw = await gateway({ env: { FAKE_CLAUDE_MODE: 'slow', FAKE_CLAUDE_DELAY_MS: '50' } })
+    const working = await sendAsync(gw, { text: 'long task', user: 'ann', thread: 't' })
+    const { payload, headers } = gw.signed({ text: '/new', user: 'ann', thread: 't' })
+    expect((await gw.app.inject({ method: 'POST', url: '/v1/hooks/ci', payload, headers })).statusCode).toBe(200)
+    const done = await finished(gw, working.id)
+    const next = await send(gw, { text: 'new topic', user: 'ann', thread: 't' })
+    expect(next.session).not.toBe(done.session)
+    expect(echo(next).history).toEqual(['new topic'])
+  })
+
   it('expires a session after sessions.idle and after sessions.max_age', async () => {
     let clock = Date.parse('2026-11-21T10:00:00Z')
     const gw = await gateway({ now: () => clock, extra: 'sessions: { idle: 60, max_age: 300 }' })

@@ -94,6 +94,26 @@ describe('POST /v1/runs/{id}/messages', () => {
   })
 })
 
+describe('steering follows the run\'s command rules', () => {
+  it('checks the text against the command\'s argument rules, and refuses text for commands with fixed choices', async () => {
+    const gw = await gateway()
+    const { payload, headers } = gw.signed({ text: '/git status', user: 'ann', thread: 't' })
+    const res = await gw.app.inject({ method: 'POST', url: '/v1/hooks/ci', payload, headers: { ...headers, prefer: 'respond-async' } })
+    const { id, token } = res.json() as { id: string, token: string }
+    await running(gw, id)
+    const outside = await steer(gw, id, token, 'push --force')
+    expect(outside.statusCode).toBe(403)
+    expect(outside.json()).toMatchObject({ message: expect.stringMatching(/args_match/) })
+    expect((await steer(gw, id, token, 'log -3')).statusCode).toBe(202)
+
+    const d = gw.signed({ text: '/deploy staging', user: 'bob', thread: 'd' })
+    const dep = (await gw.app.inject({ method: 'POST', url: '/v1/hooks/ci', payload: d.payload, headers: { ...d.headers, prefer: 'respond-async' } })).json() as { id: string, token: string }
+    const refused = await steer(gw, dep.id, dep.token, 'and production too')
+    expect(refused.statusCode).toBe(403)
+    expect(refused.json()).toMatchObject({ message: expect.stringMatching(/takes no follow-up text/) })
+  })
+})
+
 describe('steering from the same thread (steer: true)', () => {
   const callers = `{ ci: { scheme: hmac-sha256, secrets: [${SECRET}], commands: [run], default_command: run, steer: true } }`
 

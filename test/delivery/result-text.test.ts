@@ -58,6 +58,11 @@ describe('resultText', () => {
     expect(resultText(fromRunner({ output: 'Done: 3 files changed' }))).toBe('Done: 3 files changed')
   })
 
+  it('tells the chat when the answer started a fresh conversation', () => {
+    const notice = 'The previous conversation (session abc) no longer exists; this answer starts a fresh one.'
+    expect(resultText(finished({ output: 'Hello again.', notice }))).toBe(`ℹ ${notice}\n\nHello again.`)
+  })
+
   it('says so when a run that succeeded wrote nothing', () => {
     expect(resultText(finished({ output: '' }))).toBe('(no output)')
     expect(resultText(finished({ output: ' \n ' }))).toBe('(no output)')

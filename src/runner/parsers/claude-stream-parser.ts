@@ -1,5 +1,5 @@
 // Reads Claude Code's `--output-format stream-json --verbose --include-partial-messages` lines
-// (agents.md §2.5) into AgentEvents, and in stream-json input mode its `control_request` permission
+// into AgentEvents, and in stream-json input mode its `control_request` permission
 // questions (§2.8) and the `result` that ends each turn. Unknown types are ignored, because the CLI adds new ones often.
 // Subagent traffic (parent_tool_use_id set) is skipped: the Task tool that started the subagent
 // already shows as one tool_start/tool_end pair at the top level.
@@ -85,7 +85,7 @@ export function createClaudeStreamParser (): OutputParser {
     // One result per user message in stream-json input mode: a steered run answers several times,
     // and its output is every answer in order. Cost is cumulative within the process already.
     report = {
-      // `is_error` can be true while `subtype` is "success" (agents.md §2.5): both must agree.
+      // `is_error` can be true while `subtype` is "success": both must agree.
       ok: o.subtype === 'success' && !o.is_error,
       output: report === null || report.output === '' ? output : output === '' ? report.output : `${report.output}${TURN_SEPARATOR}${output}`,
       session: typeof o.session_id === 'string' ? o.session_id : null,

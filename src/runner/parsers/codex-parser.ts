@@ -1,4 +1,4 @@
-// Reads `codex exec --json` lines (agents.md §3.2, exec_events.rs) into AgentEvents. Only
+// Reads `codex exec --json` lines (exec_events.rs) into AgentEvents. Only
 // `turn.completed` and `turn.failed` end a turn: Codex also uses the top-level `error` for retries
 // ("Reconnecting... 2/5") and `item.type: "error"` for warnings, so both are only logged. Unknown
 // types are ignored; the CLI adds new ones often.
@@ -40,7 +40,7 @@ export function createCodexParser (): OutputParser {
     const id = asText(item.id)
     if (!TOOL_ITEMS.has(type) || id === null) return []
     const events: AgentEvent[] = []
-    // A file change is only ever reported completed (agents.md §8.1): its start is sent with its end.
+    // A file change is only ever reported completed: its start is sent with its end.
     if (!running.has(id)) {
       running.add(id)
       events.push({ type: 'tool_start', data: { tool_id: id, name: toolName(type, item), summary: toolSummary(type, item) } })

@@ -1,4 +1,4 @@
-// Reads Copilot CLI's `--output-format json` lines (agents.md §7.2), one session event per line, into
+// Reads Copilot CLI's `--output-format json` lines, one session event per line, into
 // AgentEvents. The session id only arrives on the last line (`result.sessionId`). Background noise
 // (`session.background_tasks_changed`, `model.call_*`, `session.skills_loaded`, `assistant.idle`,
 // `tool.shell_output`, …) and unknown types are ignored.
@@ -69,7 +69,7 @@ export function createCopilotParser (): OutputParser {
     const ok = d.success === true
     const error = asObject(d.error)
     let summary = ok ? firstLine(asObject(d.result)?.content) : firstLine(error?.message)
-    // Headless Copilot refuses what needs a permission nobody gave, and still exits 0 (agents.md §7.2).
+    // Headless Copilot refuses what needs a permission nobody gave, and still exits 0.
     if (!ok && error?.code === 'denied') summary = oneLine(`denied: ${summary === '' ? 'permission not granted' : summary}`)
     return [{ type: 'tool_end', data: { tool_id: d.toolCallId, ok, ...(summary === '' ? {} : { summary }) } }]
   }

@@ -1,4 +1,4 @@
-// Reads Gemini CLI's `--output-format stream-json` lines (agents.md §4.3) into AgentEvents. The final
+// Reads Gemini CLI's `--output-format stream-json` lines into AgentEvents. The final
 // `result` line carries no text, so the answer is the assistant deltas put together, exactly as they
 // were streamed. Unknown types are ignored: the CLI adds new ones between releases.
 import type { AgentEvent } from '../agent-event.ts'

@@ -1,4 +1,4 @@
-// Reads `opencode run --format json` lines (agents.md §5.2) into AgentEvents. Every line carries the
+// Reads `opencode run --format json` lines into AgentEvents. Every line carries the
 // session id; parts arrive whole (no deltas), and a tool is written once, when it has finished. There
 // is no final result line: the report is put together at exit from what was seen. Unknown types are
 // ignored; the CLI adds new ones often.

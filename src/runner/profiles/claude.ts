@@ -1,4 +1,4 @@
-// Claude Code headless (agents.md §2): `claude -p` with stream-json in both directions, so the prompt,
+// Claude Code headless: `claude -p` with stream-json in both directions, so the prompt,
 // steering messages and permission answers all travel over stdin (`--permission-prompt-tool stdio`,
 // the control protocol the Agent SDK itself uses), and nothing of the prompt is ever in argv.
 import { createClaudeStreamParser } from '../parsers/claude-stream-parser.ts'
@@ -51,7 +51,7 @@ export const claudeProfile: AgentProfile = {
         ...claudeSessionFlags(session),
         ...claudeToolFlags(tools)
       ],
-      // Transcripts and settings per caller: concurrent callers never share ~/.claude (agents.md §2.11).
+      // Transcripts and settings per caller: concurrent callers never share ~/.claude.
       ...(homeDir === null ? {} : { env: { CLAUDE_CONFIG_DIR: homeDir } })
     }
   },

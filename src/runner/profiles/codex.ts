@@ -1,4 +1,4 @@
-// OpenAI Codex CLI headless (agents.md §3): `codex exec --json`, one process per prompt; a session is
+// OpenAI Codex CLI headless: `codex exec --json`, one process per prompt; a session is
 // continued by `codex exec resume <id>`, which keeps the id. `exec` never asks for approval: the
 // sandbox mode is the only control, so tool rules become a sandbox mode plus the rules it cannot keep.
 import { createCodexParser } from '../parsers/codex-parser.ts'
@@ -13,7 +13,7 @@ export const codexProfile: AgentProfile = {
   name: 'codex',
   defaultCommand: 'codex',
   sessions: 'reveal',
-  // Without network Codex retries forever, printing nothing useful (agents.md §3.4).
+  // Without network Codex retries forever, printing nothing useful.
   defaultIdleSeconds: 600,
   reportsResult: true,
   invocation: codexInvocation,
@@ -28,7 +28,7 @@ export const codexProfile: AgentProfile = {
  * The user's `args` go right after `exec`: a root-level `-m` before `exec` is silently dropped by
  * Codex (only `-c` and feature toggles reach `exec` from the root). `--color` and `--sandbox` are
  * options of `exec` itself, which `exec resume` refuses after its own name, so they come before it;
- * the rest are global and valid after `resume` too (agents.md Appendix B).
+ * the rest are global and valid after `resume` too (`codex exec resume --help`).
  */
 export function codexInvocation ({ agent, prompt, tools, session, homeDir }: ProfileInput): AgentInvocation {
   const inArgv = fitsInArgv(prompt)

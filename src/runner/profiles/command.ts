@@ -6,6 +6,10 @@ import type { AgentInvocation, AgentProfile, OutputParser, ProfileInput } from '
 export const PROMPT_PLACEHOLDER = '{prompt}'
 
 export const commandProfile: AgentProfile = {
+  // A plain program has no tool mechanism: rules for it would be silently ignored, so they are refused.
+  toolProblems: (tools) => [...(tools.allow ?? []), ...(tools.deny ?? [])].length > 0
+    ? ['the command profile runs a plain program with no tool mechanism; remove the tool rules or use an agent profile']
+    : [],
   name: 'command',
   defaultCommand: 'command',
   sessions: 'none',

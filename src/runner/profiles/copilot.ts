@@ -1,4 +1,4 @@
-// GitHub Copilot CLI headless (agents.md §7): `copilot --output-format json --prompt=<text>`, tool rules
+// GitHub Copilot CLI headless: `copilot --output-format json --prompt=<text>`, tool rules
 // as --allow-tool/--deny-tool patterns, sessions named by us with --session-id and continued with
 // --resume=<id>.
 import { copilotToolFlags, copilotToolProblems } from '../tools/copilot-tool-flags.ts'

@@ -1,4 +1,4 @@
-// Google Gemini CLI headless (agents.md §4): `gemini --output-format stream-json --prompt=<text>`, tool
+// Google Gemini CLI headless: `gemini --output-format stream-json --prompt=<text>`, tool
 // rules as a policy file, sessions named by us with --session-id and continued with --resume.
 import { join } from 'node:path'
 import { createGeminiParser } from '../parsers/gemini-parser.ts'
@@ -8,7 +8,7 @@ import { fitsInArgv, type AgentInvocation, type AgentProfile, type ProfileInput,
 /**
  * `--approval-mode default` on the command line outranks a `defaultApprovalMode` in any settings file
  * (a repository's included), so only the policy file decides what runs without asking; headless, every
- * "ask" is a deny (agents.md §4.2). Never yolo, never auto_edit.
+ * "ask" is a deny. Never yolo, never auto_edit.
  */
 export const GEMINI_FLAGS = ['--output-format', 'stream-json', '--approval-mode', 'default'] as const
 
@@ -43,7 +43,7 @@ export const geminiProfile: AgentProfile = {
   },
   invocation: geminiInvocation,
   createParser: createGeminiParser,
-  // agents.md §4.5: an unknown id prints "Error resuming session: …" and exits 42 (FatalInputError).
+  // An unknown id prints "Error resuming session: …" and exits 42 (FatalInputError).
   sessionMissing: ({ stderrTail, exitCode }) => exitCode === 42 && stderrTail.includes('Error resuming session'),
   toolProblems: geminiToolProblems
 }
@@ -69,9 +69,9 @@ export function geminiInvocation ({ agent, prompt, tools, session, scratchDir, h
     ...(policy === null ? {} : { files: { [GEMINI_POLICY_FILE]: policy } }),
     ...(Object.keys(env).length === 0 ? {} : { env })
   }
-  // `--prompt=<text>` as ONE argument: `-p -x` fails with "Not enough arguments following: p"
-  // (agents.md §4.4). A prompt too big for argv goes on stdin, which headless Gemini reads as the
-  // prompt when stdin is not a terminal (up to 8 MB, §4.5); -p would only be appended to it, so none
+  // `--prompt=<text>` as ONE argument: `-p -x` fails with "Not enough arguments following: p".
+  // A prompt too big for argv goes on stdin, which headless Gemini reads as the
+  // prompt when stdin is not a terminal (up to 8 MB); -p would only be appended to it, so none
   // is given and the prompt arrives exactly as sent.
   return fitsInArgv(prompt) ? { ...base, argv: [...argv, `--prompt=${prompt}`] } : { ...base, argv, input: prompt }
 }

@@ -1,4 +1,4 @@
-// OpenCode headless (agents.md §5): `opencode run --format json`, the prompt on stdin, the tool rules
+// OpenCode headless: `opencode run --format json`, the prompt on stdin, the tool rules
 // as OpenCode's own `permission` config passed inline for this run only. A session is continued by
 // `--session <id>`, which keeps the id.
 import { join } from 'node:path'
@@ -42,7 +42,7 @@ export const opencodeProfile: AgentProfile = {
   name: 'opencode',
   defaultCommand: 'opencode',
   sessions: 'reveal',
-  // It retries network errors forever and prints nothing meanwhile (agents.md §5.5).
+  // It retries network errors forever and prints nothing meanwhile.
   defaultIdleSeconds: 600,
   reportsResult: true,
   // The gateway owns upgrades; the model list fetch at every start is traffic the run does not need.
@@ -108,7 +108,7 @@ export function opencodeStateDirs (homeDir: string): Record<string, string> {
 }
 
 /**
- * Among matching rules the LAST one wins (agents.md §5.3). Everything starts as `ask`, which
+ * Among matching rules the LAST one wins. Everything starts as `ask`, which
  * `opencode run` rejects on its own (as Claude -p denies what was not allowed); then the allows;
  * then the denies, each moving its permission name to the end so it comes after every allow that
  * could match the same call (an MCP server's `srv_*` and its tool `srv_drop` are two names).

@@ -5,7 +5,7 @@ import type { AgentConfig } from '../../config/schema.ts'
 import type { AgentEvent } from '../agent-event.ts'
 
 /**
- * Linux refuses a single argv element of 128 KiB or more (E2BIG, agents.md §2.11). Prompts above this
+ * Linux refuses a single argv element of 128 KiB or more (E2BIG). Prompts above this
  * go on stdin instead, with a margin for multi-byte characters and the rest of the command line.
  */
 export const ARGV_PROMPT_MAX_BYTES = 100_000

@@ -1,4 +1,4 @@
-// hookgate's tool rules (Claude Code syntax) as Copilot CLI flags (agents.md §7.1): permission patterns
+// hookgate's tool rules (Claude Code syntax) as Copilot CLI flags: permission patterns
 // `Kind(argument)` for --allow-tool/--deny-tool (kinds shell, write, read, url, memory and MCP server
 // names), and --excluded-tools for the tools no permission kind covers. A deny always wins in Copilot,
 // as in hookgate. Reads, searches and read-only shell commands inside the working directory run without

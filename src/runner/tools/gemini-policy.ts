@@ -1,4 +1,4 @@
-// hookgate's tool rules (Claude Code syntax) as a Gemini CLI policy file (agents.md §4.2), passed with
+// hookgate's tool rules (Claude Code syntax) as a Gemini CLI policy file, passed with
 // `--policy`. Gemini loads such a file in its user tier and, given `--policy`, skips ~/.gemini/policies,
 // so these rules outrank workspace and built-in policies and the settings-file tool lists. A tool no
 // rule names keeps Gemini's default (reads run, anything else is an "ask", which headless is a deny),
