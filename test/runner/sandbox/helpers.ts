@@ -2,14 +2,26 @@
 // starts an agent (argv array, detached, exactly the given environment), and a view from outside of
 // which processes live in a sandbox's PID namespace.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { accessSync, constants, mkdtempSync, readFileSync, readlinkSync, readdirSync, rmSync } from 'node:fs'
+import { accessSync, constants, copyFileSync, mkdtempSync, readFileSync, readlinkSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { isDead, listProcesses, parseStat } from '../../../src/proc/process-table.ts'
 import { bwrapStatus } from '../../../src/runner/sandbox/find-bwrap.ts'
 
-export const fixture = (name: string): string => fileURLToPath(new URL(`../../fixtures/${name}`, import.meta.url))
+/**
+ * A fixture script where a sandboxed process can read it: a checkout under /tmp (CI clones there) is
+ * invisible inside, where /tmp is a fresh tmpfs, so such a fixture is copied out first.
+ */
+export function fixture (name: string): string {
+  const source = fileURLToPath(new URL(`../../fixtures/${name}`, import.meta.url))
+  if (!source.startsWith('/tmp/')) return source
+  const dir = outsideTmpDir()
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
+  const target = join(dir, basename(source))
+  copyFileSync(source, target)
+  return target
+}
 
 /** The bwrap to test with; throws the probe's own message when it cannot work here (a failure, not a skip). */
 export async function usableBwrap (): Promise<string> {
