@@ -1,7 +1,9 @@
 // Shared set-up for runner tests: real processes, real fixtures, the real execa launcher.
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { onTestFinished } from 'vitest'
 import type { AgentConfig } from '../../src/config/schema.ts'
 import type { AgentEvent, AgentOutcome } from '../../src/runner/agent-event.ts'
 import { createExecaLauncher } from '../../src/runner/execa-launcher.ts'
@@ -63,6 +65,13 @@ export async function run (opts: {
     ...(opts.askPermission !== undefined ? { askPermission: opts.askPermission } : {})
   })
   return { outcome, events, pid, ms: performance.now() - started }
+}
+
+/** A fresh directory under the system temp dir, removed when the current test finishes. */
+export function testDir (prefix = 'hookgate-runner-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
 }
 
 export const textOf = (events: AgentEvent[]): string =>

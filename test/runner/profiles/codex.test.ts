@@ -1,13 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { AgentConfig } from '../../../src/config/schema.ts'
 import type { AgentEvent } from '../../../src/runner/agent-event.ts'
 import { codexProfile, codexSandbox } from '../../../src/runner/profiles/codex.ts'
 import { profileFor } from '../../../src/runner/profiles/index.ts'
 import { ARGV_PROMPT_MAX_BYTES, type ProfileInput } from '../../../src/runner/profiles/profile.ts'
-import { agentConfig, fixture, run } from '../helpers.ts'
+import { agentConfig, fixture, run, testDir } from '../helpers.ts'
 
 const FAKE = fixture('agents/fake-codex.mjs')
 const FLAGS = ['--color', 'never', '--sandbox', 'read-only']
@@ -118,19 +115,12 @@ describe('codex sessionMissing', () => {
 })
 
 describe('codex profile with a fake codex process', () => {
-  const dirs: string[] = []
-  const tempDir = (): string => {
-    const dir = mkdtempSync(join(tmpdir(), 'hookgate-codex-'))
-    dirs.push(dir)
-    return dir
-  }
-  afterEach(() => { for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true }) })
 
   // The fake is run directly (`#!/usr/bin/env node`): the user's args come after `exec`. Without a
   // CODEX_HOME it keeps sessions in ~/.codex, so HOME is a fresh directory too.
   const codex = (mode: string, agent: Partial<AgentConfig> = {}) => ({
-    agent: { profile: 'codex' as const, command: FAKE, args: [], cwd: tempDir(), env: ['FAKE_AGENT_MODE', 'FAKE_AGENT_EXIT_CODE'], ...agent },
-    env: { FAKE_AGENT_MODE: mode, HOME: tempDir() }
+    agent: { profile: 'codex' as const, command: FAKE, args: [], cwd: testDir('hookgate-codex-'), env: ['FAKE_AGENT_MODE', 'FAKE_AGENT_EXIT_CODE'], ...agent },
+    env: { FAKE_AGENT_MODE: mode, HOME: testDir('hookgate-codex-') }
   })
   const answer = (events: AgentEvent[]): Record<string, unknown> => {
     const texts = events.flatMap((e) => (e.type === 'text' ? [e.data.text] : []))
@@ -214,7 +204,7 @@ describe('codex profile with a fake codex process', () => {
   })
 
   it('continues a session in the caller\'s CODEX_HOME under the same id', async () => {
-    const homeDir = tempDir()
+    const homeDir = testDir('hookgate-codex-')
     const first = await run({ ...codex('ok'), homeDir, session: { mode: 'new' } })
     expect(first.outcome.status).toBe('succeeded')
     expect(answer(first.events)).toMatchObject({ env: { CODEX_HOME: homeDir }, subcommand: 'exec' })
@@ -227,7 +217,7 @@ describe('codex profile with a fake codex process', () => {
   })
 
   it('starts a fresh session when Codex no longer has the one to resume', async () => {
-    const homeDir = tempDir()
+    const homeDir = testDir('hookgate-codex-')
     const missing = '0199aaaa-bbbb-7ccc-8ddd-eeeeeeeeeeee'
     const { outcome, events } = await run({ ...codex('ok'), homeDir, session: { mode: 'resume', id: missing } })
     const stderr = stderrOf(events)

@@ -1,13 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { AgentConfig } from '../../../src/config/schema.ts'
 import type { AgentEvent, AgentOutcome } from '../../../src/runner/agent-event.ts'
 import { copilotProfile } from '../../../src/runner/profiles/copilot.ts'
 import { profileFor } from '../../../src/runner/profiles/index.ts'
 import { ARGV_PROMPT_MAX_BYTES, type ProfileInput } from '../../../src/runner/profiles/profile.ts'
-import { agentConfig, fixture, run } from '../helpers.ts'
+import { agentConfig, fixture, run, testDir } from '../helpers.ts'
 
 const TRICKY = '-rf $(touch x); `id` "double" \'single\' --yolo\nsecond line'
 const BASE = ['--output-format', 'json', '--no-auto-update', '--no-color', '--no-ask-user']
@@ -143,17 +140,10 @@ describe('copilot profile: a missing session', () => {
 
 // ---- real processes: the runner with the execa launcher and fake-copilot.mjs ----
 
-const dirs: string[] = []
-afterEach(() => { for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true }) })
-function tempDir (): string {
-  const dir = mkdtempSync(join(tmpdir(), 'hookgate-copilot-test-'))
-  dirs.push(dir)
-  return dir
-}
 
 function copilot (mode: string, opts: Parameters<typeof run>[0] = {}): Promise<Awaited<ReturnType<typeof run>>> {
   return run({
-    homeDir: tempDir(),
+    homeDir: testDir('hookgate-copilot-test-'),
     ...opts,
     agent: { profile: 'copilot', command: process.execPath, args: [fixture('agents/fake-copilot.mjs')], env: ['FAKE_AGENT_MODE'], ...opts.agent },
     env: { FAKE_AGENT_MODE: mode, ...opts.env }
@@ -181,7 +171,7 @@ const toolEnds = (events: AgentEvent[]): Array<{ ok: boolean, summary?: string }
 
 describe('copilot profile with the fake CLI', () => {
   it('streams text, then the session at the end, and succeeds with the prompt received verbatim', async () => {
-    const homeDir = tempDir()
+    const homeDir = testDir('hookgate-copilot-test-')
     const { outcome, events } = await copilot('ok', { prompt: TRICKY, homeDir })
     expect(outcome).toMatchObject({ status: 'succeeded', exit_code: 0, error: null })
     expect(events.at(-1)?.type).toBe('session')
@@ -259,7 +249,7 @@ describe('copilot profile with the fake CLI', () => {
   })
 
   it('keeps the chosen session id and continues it when resumed', async () => {
-    const homeDir = tempDir()
+    const homeDir = testDir('hookgate-copilot-test-')
     const id = 'b3e1f1c2-7d44-4d8e-8e0f-2f7b9c1a5d36'
     const first = await copilot('ok', { homeDir, session: { mode: 'new', id } })
     expect(first.outcome).toMatchObject({ status: 'succeeded', session: id })
@@ -270,7 +260,7 @@ describe('copilot profile with the fake CLI', () => {
   })
 
   it('continues, not refuses, a --session-id that already exists', async () => {
-    const homeDir = tempDir()
+    const homeDir = testDir('hookgate-copilot-test-')
     const id = '5a0e4c1b-9f2d-4e3a-8b7c-6d5e4f3a2b1c'
     await copilot('ok', { homeDir, session: { mode: 'new', id } })
     const again = await copilot('ok', { homeDir, session: { mode: 'new', id } })

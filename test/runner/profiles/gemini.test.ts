@@ -1,13 +1,12 @@
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, realpathSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { AgentConfig } from '../../../src/config/schema.ts'
 import type { AgentEvent, AgentOutcome } from '../../../src/runner/agent-event.ts'
 import { geminiProfile } from '../../../src/runner/profiles/gemini.ts'
 import { profileFor } from '../../../src/runner/profiles/index.ts'
 import { ARGV_PROMPT_MAX_BYTES, type ProfileInput } from '../../../src/runner/profiles/profile.ts'
-import { agentConfig, fixture, run } from '../helpers.ts'
+import { agentConfig, fixture, run, testDir } from '../helpers.ts'
 
 const TRICKY = '-rf $(touch x); `id` "double" \'single\' --yolo\nsecond line'
 const BASE = ['--output-format', 'stream-json', '--approval-mode', 'default']
@@ -155,17 +154,10 @@ describe('gemini profile: a missing session', () => {
 
 // ---- real processes: the runner with the execa launcher and fake-gemini.mjs ----
 
-const dirs: string[] = []
-afterEach(() => { for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true }) })
-function tempDir (): string {
-  const dir = mkdtempSync(join(tmpdir(), 'hookgate-gemini-test-'))
-  dirs.push(dir)
-  return dir
-}
 
 function gemini (mode: string, opts: Parameters<typeof run>[0] = {}): Promise<Awaited<ReturnType<typeof run>>> {
   return run({
-    homeDir: tempDir(),
+    homeDir: testDir('hookgate-gemini-test-'),
     ...opts,
     agent: { profile: 'gemini', command: process.execPath, args: [fixture('agents/fake-gemini.mjs')], env: ['FAKE_AGENT_MODE'], ...opts.agent },
     env: { FAKE_AGENT_MODE: mode, ...opts.env }
@@ -194,7 +186,7 @@ const tools = (events: AgentEvent[]): ToolStep[] =>
 
 describe('gemini profile with the fake CLI', () => {
   it('streams session, then text, and succeeds with the prompt received verbatim as one argument', async () => {
-    const homeDir = tempDir()
+    const homeDir = testDir('hookgate-gemini-test-')
     const { outcome, events } = await gemini('ok', { prompt: TRICKY, homeDir })
     expect(outcome).toMatchObject({ status: 'succeeded', exit_code: 0, error: null })
     expect(events[0]?.type).toBe('session')
@@ -277,7 +269,7 @@ describe('gemini profile with the fake CLI', () => {
   })
 
   it('keeps the chosen session id and continues it when resumed', async () => {
-    const homeDir = tempDir()
+    const homeDir = testDir('hookgate-gemini-test-')
     const id = 'b3e1f1c2-7d44-4d8e-8e0f-2f7b9c1a5d36'
     const first = await gemini('ok', { homeDir, session: { mode: 'new', id } })
     expect(first.outcome).toMatchObject({ status: 'succeeded', session: id })
@@ -288,7 +280,7 @@ describe('gemini profile with the fake CLI', () => {
   })
 
   it('refuses --session-id for an id that already exists', async () => {
-    const homeDir = tempDir()
+    const homeDir = testDir('hookgate-gemini-test-')
     const id = '5a0e4c1b-9f2d-4e3a-8b7c-6d5e4f3a2b1c'
     await gemini('ok', { homeDir, session: { mode: 'new', id } })
     const again = await gemini('ok', { homeDir, session: { mode: 'new', id } })
@@ -307,7 +299,7 @@ describe('gemini profile with the fake CLI', () => {
   })
 
   it('under folder trust, an untrusted repository makes the run fail, even with the trust variable passed through', async () => {
-    const homeDir = tempDir()
+    const homeDir = testDir('hookgate-gemini-test-')
     mkdirSync(join(homeDir, '.gemini'))
     writeFileSync(join(homeDir, '.gemini', 'settings.json'), JSON.stringify({ security: { folderTrust: { enabled: true } } }))
     const refused = await gemini('ok', { homeDir, agent: { env: ['FAKE_AGENT_MODE', 'GEMINI_CLI_TRUST_WORKSPACE'] }, env: { GEMINI_CLI_TRUST_WORKSPACE: 'true' } })
@@ -319,8 +311,8 @@ describe('gemini profile with the fake CLI', () => {
   })
 
   it('runs in a folder the agent\'s own home trusts', async () => {
-    const homeDir = tempDir()
-    const cwd = tempDir()
+    const homeDir = testDir('hookgate-gemini-test-')
+    const cwd = testDir('hookgate-gemini-test-')
     mkdirSync(join(homeDir, '.gemini'))
     writeFileSync(join(homeDir, '.gemini', 'settings.json'), JSON.stringify({ security: { folderTrust: { enabled: true } } }))
     writeFileSync(join(homeDir, '.gemini', 'trustedFolders.json'), JSON.stringify({ [realpathSync(cwd)]: 'TRUST_FOLDER' }))

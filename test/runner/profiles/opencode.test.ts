@@ -1,13 +1,12 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { AgentConfig } from '../../../src/config/schema.ts'
 import type { AgentEvent } from '../../../src/runner/agent-event.ts'
 import { profileFor } from '../../../src/runner/profiles/index.ts'
 import { opencodePermission, opencodeProfile, type OpencodePermission } from '../../../src/runner/profiles/opencode.ts'
 import { ARGV_PROMPT_MAX_BYTES, type ProfileInput } from '../../../src/runner/profiles/profile.ts'
-import { agentConfig, fixture, run } from '../helpers.ts'
+import { agentConfig, fixture, run, testDir } from '../helpers.ts'
 
 const FAKE = fixture('agents/fake-opencode.mjs')
 const input = (over: Partial<ProfileInput> = {}): ProfileInput => ({
@@ -144,20 +143,13 @@ describe('opencode sessionMissing', () => {
 })
 
 describe('opencode profile with a fake opencode process', () => {
-  const dirs: string[] = []
-  const tempDir = (): string => {
-    const dir = mkdtempSync(join(tmpdir(), 'hookgate-opencode-'))
-    dirs.push(dir)
-    return dir
-  }
-  afterEach(() => { for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true }) })
 
   // The fake is run directly (`#!/usr/bin/env node`): the user's args come after `run`. Its own
   // home and state directories per test keep its sessions out of the user's ~/.local/share.
   const opencode = (mode: string, agent: Partial<AgentConfig> = {}) => ({
-    agent: { profile: 'opencode' as const, command: FAKE, args: [], cwd: tempDir(), env: ['FAKE_AGENT_MODE', 'FAKE_AGENT_EXIT_CODE'], ...agent },
-    env: { FAKE_AGENT_MODE: mode, HOME: tempDir() },
-    homeDir: tempDir()
+    agent: { profile: 'opencode' as const, command: FAKE, args: [], cwd: testDir('hookgate-opencode-'), env: ['FAKE_AGENT_MODE', 'FAKE_AGENT_EXIT_CODE'], ...agent },
+    env: { FAKE_AGENT_MODE: mode, HOME: testDir('hookgate-opencode-') },
+    homeDir: testDir('hookgate-opencode-')
   })
   const answer = (events: AgentEvent[]): Record<string, unknown> => {
     const texts = events.flatMap((e) => (e.type === 'text' ? [e.data.text] : []))
