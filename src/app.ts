@@ -65,7 +65,13 @@ export async function buildApp (config: Config, opts: AppOptions): Promise<Fasti
   await app.register(sensible)
   await app.register(errors, { bodyLimit: config.limits.body_bytes })
   await app.register(openapi)
-  await app.register(rateLimit, { global: false })
+  // With a shared store the counters are shared too, so a caller's limit holds across replicas.
+  // Redis unreachable: limited requests are refused (503), unless the config says to let them pass.
+  const shared = gateway.cluster?.store
+  await app.register(rateLimit, {
+    global: false,
+    ...(shared !== undefined ? { redis: shared.client, nameSpace: `${shared.prefix}rl:`, skipOnError: config.rate_limit_fail_open } : {})
+  })
   await app.register(hooksRoute, { gateway, sse })
   await app.register(runsRoute, { gateway, sse })
   await app.register(healthRoute, { gateway })

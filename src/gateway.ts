@@ -29,6 +29,11 @@ import { createHttpOutbound } from './delivery/http-outbound.ts'
 import type { Outbound } from './delivery/outbound.ts'
 import { adapterFor } from './platforms/index.ts'
 import { StreamTracker } from './sse/stream-tracker.ts'
+import { isShared, QUEUE_OWNER, type SharedStore } from './store/shared-store.ts'
+import { ControlBus } from './cluster/control-bus.ts'
+import { ClusterMember, newInstanceId } from './cluster/cluster-member.ts'
+import { RunQueue } from './cluster/run-queue.ts'
+import type { AnswerResult } from './permissions/permission-broker.ts'
 
 const DAY_MS = 24 * 3600 * 1000
 const PRUNE_EVERY_MS = 3600 * 1000
@@ -51,7 +56,22 @@ export interface GatewayDeps {
   deliveryRetry?: { firstMs?: number, maxMs?: number, attempts?: number }
   /** bubblewrap, found and probed at start-up (src/runner/sandbox); needed by agents with `sandbox: bwrap`. */
   bwrapPath?: string
+  /** `worker`: a `hookgate worker` process, which executes queued runs and serves no HTTP. */
+  role?: 'gateway' | 'worker'
 }
+
+/** What a process needs to cooperate with others through a shared store. */
+export interface ClusterParts {
+  store: SharedStore
+  instance: string
+  bus: ControlBus
+  member: ClusterMember
+  /** Gateways with `execution: workers`: where accepted runs go. */
+  queue: RunQueue | null
+}
+
+export type PermissionAnswer = { allow: boolean, message?: string }
+export type PermissionFrom = { via: 'http', runId: string } | { via: 'chat', caller: string, user: string }
 
 export interface PendingConfirmation {
   request: RunRequest
@@ -72,6 +92,8 @@ export class Gateway {
   readonly sessions: SessionService
   readonly permissions: PermissionBroker
   readonly controls = new RunControls()
+  /** Present when the store is shared with other processes (gateway replicas, workers). */
+  readonly cluster: ClusterParts | null
   readonly #outbound: Outbound & { close?: () => Promise<void> }
   #pruneTimer: NodeJS.Timeout | undefined
 
@@ -85,6 +107,7 @@ export class Gateway {
     this.links = new RunLinks(deps.linkKey ?? randomBytes(32), config.server.public_url)
     this.#outbound = deps.outbound ?? createHttpOutbound()
     this.sessions = new SessionService({ store: deps.store, limits: config.sessions, now: deps.now })
+    this.cluster = isShared(deps.store) ? this.#joinCluster(deps.store, deps.role ?? 'gateway') : null
     this.permissions = new PermissionBroker({
       timeoutMs: config.permissions.timeout * 1000,
       maxPerRun: config.permissions.max_per_run,
@@ -109,6 +132,8 @@ export class Gateway {
       now: deps.now,
       store: deps.store,
       shutdownGraceMs: config.shutdown_grace * 1000,
+      ...(this.cluster !== null ? { instance: this.cluster.instance } : {}),
+      ...(this.cluster?.queue != null ? { remote: this.cluster.queue } : {}),
       stored: { maxEvents: 50_000, maxBytes: config.limits.run_log_bytes },
       ...(deps.processes !== undefined ? { processes: deps.processes } : {}),
       execute: createRunExecutor({
@@ -152,6 +177,7 @@ export class Gateway {
       getRun: (id) => this.registry.get(id),
       adapterFor,
       linkFor: (id) => this.links.linkFor(id),
+      ...(this.cluster !== null ? { holds: (id: string) => this.registry.holds(id) } : {}),
       ...(deps.deliveryRetry !== undefined ? { retry: deps.deliveryRetry } : {})
     })
   }
@@ -162,7 +188,9 @@ export class Gateway {
    * run the crash interrupted), then old runs are pruned, now and every hour.
    */
   async start (): Promise<void> {
-    await this.registry.recover()
+    // With a shared store the lease check ends dead members' runs, once this process is settled.
+    if (this.cluster === null) await this.registry.recover()
+    else this.cluster.member.start()
     await this.deliveries.resume()
     await this.prune()
     this.#pruneTimer = setInterval(() => { void this.prune().catch(() => {}) }, PRUNE_EVERY_MS)
@@ -173,6 +201,101 @@ export class Gateway {
     clearInterval(this.#pruneTimer)
     await this.deliveries.stop()
     await this.#outbound.close?.()
+    if (this.cluster !== null) {
+      await this.cluster.member.stop()
+      await this.cluster.bus.close()
+      await this.cluster.queue?.close()
+    }
+  }
+
+  /** Ends the runs of members whose lease lapsed; their results are delivered from here. */
+  async reap (): Promise<void> {
+    for (const run of await this.registry.recover()) await this.deliveries.resumeRun(run.id).catch(() => {})
+  }
+
+  /**
+   * Cancels a run wherever it is: here, waiting in the shared queue (ended right here), or on the
+   * process holding it (asked over the control bus). False when it is already final.
+   * @throws OverloadedError-like Error when the holder cannot be reached now.
+   */
+  async cancelRun (run: RunState, reason: string): Promise<boolean> {
+    if (this.registry.cancel(run.id, reason)) return true
+    if (this.cluster === null || this.registry.holds(run.id)) return false
+    const { store, bus, queue } = this.cluster
+    const owner = await store.ownerOf(run.id)
+    if (owner === null) return false
+    if (owner === QUEUE_OWNER) {
+      const now = this.deps.now()
+      const cancelled: Run = { ...run.snapshot(), status: 'cancelled', finished_at: new Date(now).toISOString(), error: reason }
+      if (!(await store.finishIfUnfinished(cancelled, { event: 'result', data: cancelled }))) return this.cancelRun(run, reason)
+      await queue?.remove(run.id)
+      run.refresh(cancelled)
+      this.deps.audit.append({ caller: cancelled.caller, user: cancelled.user, run: cancelled.id, event: 'cancelled', status: 'cancelled', exit_code: null, duration_ms: null, reason: reason.slice(0, 200) })
+      await this.deliveries.resumeRun(run.id).catch(() => {})
+      return true
+    }
+    const answer = await bus.request({ op: 'cancel', to: owner, args: { runId: run.id, reason } })
+    if (answer === null) throw new Error(`the process running ${run.id} did not answer`)
+    return answer === true
+  }
+
+  /** A steering message into the run's live agent, wherever it runs: true when it went in. */
+  async steerLive (runId: string, text: string): Promise<boolean> {
+    if (this.controls.steer(runId, text)) return true
+    if (this.cluster === null || this.registry.holds(runId)) return false
+    const owner = await this.cluster.store.ownerOf(runId).catch(() => null)
+    if (owner === null || owner === QUEUE_OWNER) return false
+    return (await this.cluster.bus.request({ op: 'steer', to: owner, args: { runId, text } })) === true
+  }
+
+  /** Answers a permission question, wherever the run asking it executes. */
+  async answerPermission (pid: string, answer: PermissionAnswer, from: PermissionFrom): Promise<AnswerResult> {
+    const local = this.permissions.answer(pid, answer, from)
+    if (local.kind !== 'not_found' || this.cluster === null) return local
+    if (from.via === 'http' && this.registry.holds(from.runId)) return local
+    const remote = await this.cluster.bus.request({ op: 'permission', args: { pid, answer, from } })
+    return remote === null ? local : remote as AnswerResult
+  }
+
+  /** Queued and running runs of a caller (optionally one user), here and, with a shared store, anywhere. */
+  async activeRuns (caller: string, user?: string | null): Promise<Run[]> {
+    const here = this.registry.active(caller, user).map((r) => r.snapshot())
+    if (this.cluster === null) return here
+    const stored = [
+      ...await this.registry.list({ caller, status: 'running', limit: 50 }),
+      ...await this.registry.list({ caller, status: 'queued', limit: 50 })
+    ].filter((r) => user === undefined || r.user === user)
+    const ids = new Set(here.map((r) => r.id))
+    return [...here, ...stored.filter((r) => !ids.has(r.id))].sort((a, b) => a.created_at.localeCompare(b.created_at))
+  }
+
+  /**
+   * Shared store: a heartbeat and lease check, control messages for the runs this process holds,
+   * and for a gateway with `execution: workers`, the run queue.
+   */
+  #joinCluster (store: SharedStore, role: 'gateway' | 'worker'): ClusterParts {
+    const instance = newInstanceId(role)
+    const timeoutMs = this.config.redis.timeout_ms
+    const bus = new ControlBus({ client: store.client, prefix: store.prefix, instance, timeoutMs: timeoutMs + 500 })
+    bus.handle('cancel', ({ runId, reason }) => this.registry.holds(String(runId)) ? this.registry.cancel(String(runId), String(reason)) : undefined)
+    bus.handle('steer', ({ runId, text }) => this.registry.holds(String(runId)) ? this.controls.steer(String(runId), String(text)) : undefined)
+    bus.handle('permission', ({ pid, answer, from }) => {
+      const result = this.permissions.answer(String(pid), answer as PermissionAnswer, from as PermissionFrom)
+      return result.kind === 'not_found' ? undefined : result
+    })
+    const member = new ClusterMember(instance, {
+      store,
+      client: store.client,
+      role,
+      leaseMs: this.config.redis.lease * 1000,
+      running: () => this.registry.running,
+      reap: () => this.reap(),
+      now: this.deps.now
+    })
+    const queue = role === 'gateway' && this.config.execution === 'workers'
+      ? new RunQueue({ connection: store.connectionOptions(), prefix: `${store.prefix}bull`, timeoutMs })
+      : null
+    return { store, instance, bus, member, queue }
   }
 
   /** Deletes runs finished more than `retention` days ago, and expired keys and confirmations. */

@@ -11,17 +11,12 @@ import { resolve } from 'node:path'
 import closeWithGrace from 'close-with-grace'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from './app.ts'
-import { AuditLog } from './audit/audit-log.ts'
 import type { Config } from './config/schema.ts'
 import { loadConfigFile } from './config/load.ts'
 import { checkHost } from './config/host-checks.ts'
 import { ConfigError } from './errors.ts'
 import { quickStartConfig, resolveConfigPath } from './config/quick-start.ts'
-import { createProcessControl } from './proc/process-control.ts'
-import { ensureStateSecret } from './config/state-secret.ts'
-import { acquireStateLock } from './proc/state-lock.ts'
-import { createExecaLauncher } from './runner/execa-launcher.ts'
-import { createStore } from './store/create-store.ts'
+import { openProcessState } from './process-state.ts'
 
 export interface ServeFlags {
   config?: string
@@ -44,41 +39,21 @@ export function loadServeConfig (flags: ServeFlags, env: NodeJS.ProcessEnv, cwd:
   return { config: { ...loaded.config, server }, warnings: [...loaded.warnings] }
 }
 
-const LINK_KEY_FILE = 'link.key'
-
 export async function startServer (flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): Promise<FastifyInstance> {
   const { config, warnings } = loadServeConfig(flags, env, process.cwd())
-  const host = await checkHost(config, env)
+  // With `execution: workers` the agents run on the workers: their checks belong there.
+  const host = config.execution === 'workers' ? { problems: [], sandboxProblems: [], bwrapPath: null } : await checkHost(config, env)
   // Fail closed: an agent told to run in a sandbox never runs without one.
   if (host.sandboxProblems.length > 0) throw new ConfigError(host.sandboxProblems)
   // One gateway per state directory: a second one would mark the first one's runs as crashed.
-  const lock = acquireStateLock(config.state_dir)
-  let audit: AuditLog | undefined
-  let store: ReturnType<typeof createStore> | undefined
+  const state = await openProcessState(config, env, { bwrapPath: host.bwrapPath, role: 'gateway' })
   let app: FastifyInstance
   try {
-    audit = new AuditLog(config.state_dir, Date.now, { rotateBytes: config.audit.rotate_bytes })
-    store = createStore(config)
-    // Run links sent to chats must keep working after a restart: their key lives with the state.
-    const linkKey = config.store === 'memory' ? undefined : Buffer.from(ensureStateSecret(config.state_dir, LINK_KEY_FILE), 'hex')
-    app = await buildApp(config, {
-      env,
-      launcher: createExecaLauncher(),
-      audit,
-      store,
-      processes: createProcessControl(),
-      now: Date.now,
-      ...(linkKey !== undefined ? { linkKey } : {}),
-      ...(host.bwrapPath !== null ? { bwrapPath: host.bwrapPath } : {})
-    })
+    app = await buildApp(config, state.deps)
   } catch (error) {
-    await store?.close()
-    audit?.close()
-    lock.release()
+    await state.close()
     throw error
   }
-  const openAudit = audit
-  const openStore = store
   for (const warning of warnings) app.log.warn(warning)
   for (const problem of host.problems) app.log.error(`${problem.path}: ${problem.message}`)
   if (config.source === null) app.log.info({ secret_file: resolve(config.state_dir, 'local.secret') }, 'no config file: quick-start gateway with one caller "local"')
@@ -86,22 +61,20 @@ export async function startServer (flags: ServeFlags, env: NodeJS.ProcessEnv = p
     app.log.warn('DEMO AGENT: no agent CLI found on PATH (looked for "claude"); answers come from the built-in demo agent. Install Claude Code or write a hookgate.yaml.')
   }
   if (config.store === 'memory') app.log.warn('store: memory — runs and idempotency keys are lost on restart, so a delivery retried after a restart runs again')
-  openAudit.append({ event: 'config', reason: config.source === null ? 'quick-start' : 'loaded', source: config.source })
+  state.audit.append({ event: 'config', reason: config.source === null ? 'quick-start' : 'loaded', source: config.source })
 
   let url: string
   try {
     url = await app.listen({ host: config.server.host, port: config.server.port })
   } catch (error) {
     await app.close().catch(() => {})
-    await openStore.close()
-    openAudit.close()
-    lock.release()
+    await state.close()
     throw error
   }
   const forceStop = (why: string): void => {
     app.log.warn(`${why}: killing every agent now`)
     app.gateway.registry.forceStop()
-    lock.release()
+    state.releaseLock()
   }
   closeWithGrace({
     delay: (config.shutdown_grace + 5) * 1000,
@@ -115,9 +88,7 @@ export async function startServer (flags: ServeFlags, env: NodeJS.ProcessEnv = p
     try {
       await app.close()
     } finally {
-      await openStore.close()
-      openAudit.close()
-      lock.release()
+      await state.close()
     }
   })
 

@@ -1,14 +1,9 @@
 // `hookgate serve`: starts the gateway and returns once it listens; the server keeps the process alive.
 import { startServer } from '../server.ts'
-import { resolveConfigPath } from '../config/quick-start.ts'
-import { ConfigError } from '../errors.ts'
-import { AuditError } from '../audit/audit-log.ts'
-import { StateLockedError } from '../proc/state-lock.ts'
-import { StoreUnavailableError } from '../store/run-store.ts'
 import { integerFlag, noPositionals, parseFlags } from './args.ts'
 import { CliError } from './cli-error.ts'
 import { EXIT, type CliContext, type Command } from './context.ts'
-import { printConfigProblems } from './print-problems.ts'
+import { startFailure } from './start-failure.ts'
 
 const usage = `Usage: hookgate serve [--config F] [--host H] [--port P]
 
@@ -41,15 +36,9 @@ async function run (args: string[], ctx: CliContext): Promise<number> {
     await startServer(flags, ctx.env)
     return EXIT.ok
   } catch (err) {
-    if (err instanceof ConfigError) {
-      printConfigProblems(err, resolveConfigPath(values.config, ctx.env, ctx.cwd), ctx)
-      return EXIT.failed
-    }
-    // Problems of the state directory a user can fix: say what, without a stack.
-    if (err instanceof StateLockedError || err instanceof AuditError || err instanceof StoreUnavailableError) {
-      throw new CliError(err.message, EXIT.failed)
-    }
-    throw listenError(err) ?? err
+    const listen = listenError(err)
+    if (listen !== null) throw listen
+    return startFailure(err, values.config, ctx)
   }
 }
 

@@ -19,8 +19,18 @@ export function ruleProblems (config: unknown): ConfigProblem[] {
     ...commandProblems(config),
     ...patternProblems(config),
     ...limitProblems(config),
-    ...agentProblems(config)
+    ...agentProblems(config),
+    ...scaleOutProblems(config)
   ]
+}
+
+/** Workers take runs from a queue in Redis: without a redis store nothing would ever run them. */
+function scaleOutProblems (config: JsonObject): ConfigProblem[] {
+  const redis = typeof config.store === 'string' && /^rediss?:\/\//.test(config.store)
+  if (config.execution === 'workers' && !redis) {
+    return [{ path: '/execution', message: '`workers` needs `store: redis://…` (the queue and the runs are shared through Redis)' }]
+  }
+  return []
 }
 
 /**

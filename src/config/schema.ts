@@ -154,6 +154,13 @@ export const AuditSchema = Type.Object({
   rotate_bytes: Type.Optional(Type.Integer({ minimum: 4096, default: 67108864, description: 'Size at which audit.jsonl is renamed to the next audit.NNNNNN.jsonl and a new file continues the same hash chain' }))
 }, { additionalProperties: false, description: 'Audit log' })
 
+export const RedisSchema = Type.Object({
+  password: Type.Optional(Type.String({ minLength: 1, description: 'Password (AUTH) for the redis store, e.g. `${REDIS_PASSWORD}`; overrides one in the URL' })),
+  prefix: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$', default: 'hookgate:', description: 'Prefix of every key, so several hookgate deployments can share one Redis' })),
+  lease: Type.Optional(Type.Integer({ minimum: 3, maximum: 3600, default: 15, description: 'Seconds a gateway or worker stays counted alive without a heartbeat; after it, its unfinished runs are marked interrupted by the others' })),
+  timeout_ms: Type.Optional(Type.Integer({ minimum: 100, maximum: 30000, default: 1000, description: 'Milliseconds a Redis connect or command may take before the request that needed it is refused (503)' }))
+}, { additionalProperties: false, description: 'Redis, when `store` is a redis:// URL' })
+
 export const LogSchema = Type.Object({
   level: Type.Optional(Type.Union([
     Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'),
@@ -164,9 +171,18 @@ export const LogSchema = Type.Object({
 export const ConfigSchema = Type.Object({
   server: Type.Optional({ ...ServerSchema, default: {} }),
   state_dir: Type.Optional(Type.String({ minLength: 1, default: '.hookgate', description: 'Directory for the database, the audit log and generated secrets, relative to the config file' })),
-  store: Type.Optional(Type.Union([Type.Literal('sqlite'), Type.Literal('memory')], {
+  store: Type.Optional(Type.Union([Type.Literal('sqlite'), Type.Literal('memory'), Type.String({ pattern: '^rediss?://[^\\s]+$' })], {
     default: 'sqlite',
-    description: 'Where runs, their events, idempotency keys and pending confirmations live: `sqlite` (state_dir/hookgate.db, survives restarts) or `memory` (lost on restart: retried deliveries may run twice)'
+    description: 'Where runs, their events, idempotency keys, sessions and pending confirmations live: `sqlite` (state_dir/hookgate.db, survives restarts), `memory` (lost on restart: retried deliveries may run twice) or `redis://host:6379` / `rediss://…` (shared by several gateways and workers; rate limits and the run queue too)'
+  })),
+  execution: Type.Optional(Type.Union([Type.Literal('local'), Type.Literal('workers')], {
+    default: 'local',
+    description: '`local`: this gateway runs the agents; `workers`: it only accepts, verifies, queues and streams, and `hookgate worker` processes (any machine that reaches Redis) run them. `workers` needs a redis store'
+  })),
+  redis: Type.Optional({ ...RedisSchema, default: {} }),
+  rate_limit_fail_open: Type.Optional(Type.Boolean({
+    default: false,
+    description: 'With a redis store that cannot be reached, rate-limited requests are refused (503) unless this is true, in which case they pass unlimited'
   })),
   retention: Type.Optional(Type.Integer({
     minimum: 7,
@@ -200,6 +216,7 @@ export type Config = Readonly<Required<Omit<ConfigInput, 'admin_token'>> & Pick<
   readonly policy: Required<Static<typeof PolicySchema>>
   readonly audit: Required<Static<typeof AuditSchema>>
   readonly log: Required<Static<typeof LogSchema>>
+  readonly redis: RedisConfig
   /** Absolute path of the file the config came from, or null for the built-in quick-start config. */
   readonly source: string | null
   /** True when the agent is the built-in demo: every answer says so. */
@@ -212,4 +229,5 @@ export type CommandConfig = Static<typeof CommandSchema>
 export type ToolsConfig = Static<typeof ToolsSchema>
 /** `idle_timeout` stays optional: absent means the profile's own default. */
 export type AgentConfig = Required<Omit<Static<typeof AgentSchema>, 'idle_timeout'>> & Pick<Static<typeof AgentSchema>, 'idle_timeout'>
+export type RedisConfig = Required<Omit<Static<typeof RedisSchema>, 'password'>> & Pick<Static<typeof RedisSchema>, 'password'>
 export type CallerAgentConfig = Static<typeof CallerAgentSchema>

@@ -99,7 +99,7 @@ function unionMessage (schema: JsonObject): string {
   if (branches.length > 0 && branches.every((b) => 'const' in b)) {
     return `must be one of ${branches.map((b) => JSON.stringify(b.const)).join(', ')}`
   }
-  return `must be ${branches.map((b) => withArticle(String(b.type))).join(' or ')}`
+  return `must be ${branches.map((b) => 'const' in b ? JSON.stringify(b.const) : typeof b.pattern === 'string' ? `a string matching /${b.pattern}/` : withArticle(String(b.type))).join(' or ')}`
 }
 
 function typeMessage (expected: string, actual: unknown): string {

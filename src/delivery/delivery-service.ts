@@ -31,6 +31,11 @@ export interface DeliveryServiceOptions {
   linkFor?: (runId: string) => string | null
   retry?: { firstMs?: number, maxMs?: number, attempts?: number }
   log?: { warn (obj: object, msg: string): void }
+  /**
+   * Whether this process executes the run (default: always). With a shared store, the process that
+   * ends a run delivers its result; the others leave it alone.
+   */
+  holds?: (runId: string) => boolean
 }
 
 const FIRST_PROGRESS_MS = 1000
@@ -63,7 +68,7 @@ export class DeliveryService {
 
   /** After a run is accepted: its live view (where the platform has one), then its deliveries once final. */
   track (run: RunState, channels: readonly DeliveryChannel[]): void {
-    if (channels.length === 0 || this.#stopped) return
+    if (channels.length === 0 || this.#stopped || this.#o.holds?.(run.id) === false) return
     if (channels.includes('reply')) this.#startProgress(run)
     this.#spawn(run.finished.then(() => {
       for (const channel of channels) this.#schedule(run.id, channel, 0)
@@ -109,9 +114,17 @@ export class DeliveryService {
       const run = await this.#o.getRun(d.runId)
       if (run === null) continue
       if (run.isFinal) this.#schedule(d.runId, d.channel, Math.max(0, d.nextAt - this.#o.now()))
-      else this.#spawn(run.finished.then(() => this.#schedule(d.runId, d.channel, 0)))
+      else if (this.#o.holds?.(d.runId) !== false) this.#spawn(run.finished.then(() => this.#schedule(d.runId, d.channel, 0)))
     }
     return pending.length
+  }
+
+  /** The pending deliveries of one final run that another process was to send (it stopped). */
+  async resumeRun (runId: string): Promise<void> {
+    for (const channel of ['reply', 'callback'] as const) {
+      const d = await this.#o.store.getDelivery(runId, channel)
+      if (d !== null && d.state === 'pending') this.#schedule(runId, channel, 0)
+    }
   }
 
   /**

@@ -21,25 +21,28 @@ export function helpNotice ({ gateway, caller }: BuiltinContext): Notice {
   return { kind: 'help', message: lines.join('\n') }
 }
 
-export function statusNotice ({ gateway, caller, user }: BuiltinContext): Notice {
-  const runs = gateway.registry.active(caller, user).map((r) => r.snapshot())
+export async function statusNotice ({ gateway, caller, user }: BuiltinContext): Promise<Notice> {
+  const runs = await gateway.activeRuns(caller, user)
   const message = runs.length === 0
     ? 'No active runs.'
     : runs.map((r) => `${r.id} ${r.status} /${r.command} since ${r.started_at ?? r.created_at}`).join('\n')
   return { kind: 'status', message, runs }
 }
 
-export function cancelNotice ({ gateway, caller, user }: BuiltinContext, args: string): Notice {
+export async function cancelNotice ({ gateway, caller, user }: BuiltinContext, args: string): Promise<Notice> {
   const wanted = args.trim()
-  const mine = gateway.registry.active(caller, user)
+  const mine = await gateway.activeRuns(caller, user)
   const target = wanted === ''
     ? mine.at(-1)
     : mine.find((r) => r.id === wanted)
   if (target === undefined) {
     return { kind: 'cancel', message: wanted === '' ? 'No active run to cancel.' : `No active run ${wanted} of yours.` }
   }
-  gateway.registry.cancel(target.id, `cancelled by ${user ?? caller} with /cancel`)
-  return { kind: 'cancel', message: `Cancelling ${target.id}.`, runs: [target.snapshot()] }
+  const run = await gateway.registry.get(target.id)
+  const cancelling = run !== null && await gateway.cancelRun(run, `cancelled by ${user ?? caller} with /cancel`).catch(() => null)
+  if (cancelling === null) return { kind: 'cancel', message: `${target.id} cannot be reached right now; try again in a moment.`, runs: [target] }
+  if (cancelling === false) return { kind: 'cancel', message: `${target.id} has already finished.`, runs: [run?.snapshot() ?? target] }
+  return { kind: 'cancel', message: `Cancelling ${target.id}.`, runs: [run?.snapshot() ?? target] }
 }
 
 /** `/new`: the conversation's stored session is dropped; a run still working in it is not disturbed. */

@@ -87,8 +87,8 @@ export async function dispatch (gateway: Gateway, m: Message, hooks: DispatchHoo
         case 'deny':
           return answerPermission(gateway, m, decision.name, decision.args.trim(), refuse)
         case 'help': return { kind: 'notice', notice: helpNotice(ctx) }
-        case 'status': return { kind: 'notice', notice: statusNotice(ctx) }
-        case 'cancel': return { kind: 'notice', notice: cancelNotice(ctx, decision.args) }
+        case 'status': return { kind: 'notice', notice: await statusNotice(ctx) }
+        case 'cancel': return { kind: 'notice', notice: await cancelNotice(ctx, decision.args) }
         case 'new': return { kind: 'notice', notice: await newSessionNotice(ctx, conversation) }
       }
       break
@@ -105,7 +105,7 @@ export async function dispatch (gateway: Gateway, m: Message, hooks: DispatchHoo
         sessionKey: conversation,
         ...(m.reply !== undefined ? { reply: m.reply } : {})
       }
-      const steered = steerIntoActiveRun(gateway, m, decision.prompt, picked.text, conversation, hooks)
+      const steered = await steerIntoActiveRun(gateway, m, decision.prompt, picked.text, conversation, hooks)
       if (steered !== null) return steered
       if (decision.needsConfirm) {
         const { code, expires_at: expiresAt } = await gateway.confirmations.create({ caller: m.caller, user: m.user }, { request, idempotencyKeys: m.keys })

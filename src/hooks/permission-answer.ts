@@ -7,16 +7,16 @@ import { PERMISSION_ID } from '../platforms/permission-button.ts'
 import type { Message, Outcome } from './dispatch.ts'
 
 
-export function answerPermission (
+export async function answerPermission (
   gateway: Gateway,
   m: Message,
   name: 'allow' | 'deny',
   args: string,
   refuse: (reason: string, error: FastifyError & { retryAfter?: number }) => Outcome
-): Outcome {
+): Promise<Outcome> {
   const pid = args.toLowerCase()
   if (!PERMISSION_ID.test(pid)) return refuse('not_found', new NotFoundError(`Send /${name} with the id from the permission request, e.g. /${name} k3m9tq`))
-  const result = gateway.permissions.answer(pid, { allow: name === 'allow' }, { via: 'chat', caller: m.caller, user: m.user ?? '' })
+  const result = await gateway.answerPermission(pid, { allow: name === 'allow' }, { via: 'chat', caller: m.caller, user: m.user ?? '' })
   switch (result.kind) {
     case 'not_found':
       return refuse('not_found', new NotFoundError(`No permission request ${pid}`))

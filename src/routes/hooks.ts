@@ -90,6 +90,17 @@ const hooksRoute: FastifyPluginAsyncTypebox<HooksRouteOptions> = async (app, { g
       keyGenerator: () => `caller:${id}`
     })]))
 
+  // A shared limit that cannot be counted (Redis unreachable) refuses: fail closed, not unlimited
+  // (with `rate_limit_fail_open` the plugin skips the count instead, and nothing throws here).
+  const limited = async <T>(request: FastifyRequest, check: () => Promise<T>): Promise<T> => {
+    try {
+      return await check()
+    } catch {
+      reject(request, 'rate_limit_unavailable', Object.assign(new OverloadedError('The rate limit cannot be checked right now'), { retryAfter: 5 }))
+      throw new Error('unreachable')
+    }
+  }
+
   // Verification needs the exact bytes, so nothing is parsed before it: every content type is read raw.
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: config.limits.body_bytes }, (_req, body, done) => {
@@ -121,7 +132,7 @@ const hooksRoute: FastifyPluginAsyncTypebox<HooksRouteOptions> = async (app, { g
       }
     },
     onRequest: async (request) => {
-      const limit = await perAddress(request)
+      const limit = await limited(request, () => perAddress(request))
       if (!limit.isAllowed && limit.isExceeded) {
         request.auditedRejection = true
         record({ event: 'rejected', caller: null, reason: 'address_rate_limited', ip: request.ip })
@@ -169,7 +180,7 @@ const hooksRoute: FastifyPluginAsyncTypebox<HooksRouteOptions> = async (app, { g
       limit: async (): Promise<number | null> => {
         const limiter = perCaller.get(caller)
         if (limiter === undefined) return null
-        const limit = await limiter(request)
+        const limit = await limited(request, () => limiter(request))
         return !limit.isAllowed && limit.isExceeded ? limit.ttlInSeconds : null
       }
     }

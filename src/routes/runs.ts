@@ -108,9 +108,10 @@ const runsRoute: FastifyPluginAsyncTypebox<RunsRouteOptions> = async (app, { gat
   }, async (request, reply) => {
     const run = await authorise(request, request.params.id, 'control')
     const access = accessTo(run, bearerFrom(request, false), gateway.admin)
-    if (!gateway.registry.cancel(run.id, `cancelled through the API by ${access === 'admin' ? 'the admin' : 'the run token holder'}`)) {
-      throw new ConflictError(`Run ${run.id} has already finished (${run.status})`)
-    }
+    const cancelled = await gateway.cancelRun(run, `cancelled through the API by ${access === 'admin' ? 'the admin' : 'the run token holder'}`).catch((error: unknown) => {
+      throw Object.assign(new OverloadedError(`cannot cancel now: ${(error as Error).message}`), { retryAfter: 2 })
+    })
+    if (!cancelled) throw new ConflictError(`Run ${run.id} has already finished (${run.status})`)
     return reply.code(202).send(run.snapshot())
   })
 
@@ -142,7 +143,7 @@ const runsRoute: FastifyPluginAsyncTypebox<RunsRouteOptions> = async (app, { gat
   }, async (request) => {
     const run = await authorise(request, request.params.id, 'control')
     const { decision, message } = request.body
-    const result = gateway.permissions.answer(request.params.pid.toLowerCase(), { allow: decision === 'allow', ...(message !== undefined ? { message } : {}) }, { via: 'http', runId: run.id })
+    const result = await gateway.answerPermission(request.params.pid.toLowerCase(), { allow: decision === 'allow', ...(message !== undefined ? { message } : {}) }, { via: 'http', runId: run.id })
     switch (result.kind) {
       case 'decided':
         return { pid: result.pending.pid, run: run.id, tool: result.pending.tool, decision }

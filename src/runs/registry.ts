@@ -12,6 +12,7 @@ import type { AgentEvent, AgentOutcome } from '../runner/agent-event.ts'
 import type { Run, RunEvent, RunStatus } from '../schemas/run.ts'
 import type { DeliveryChannel, ProcessRecord, RunStore, StoredRun } from '../store/run-store.ts'
 import { StoreUnavailableError } from '../store/run-store.ts'
+import { isShared, QUEUE_OWNER, type SharedStore } from '../store/shared-store.ts'
 import type { EventLogLimits } from './event-log.ts'
 import { newRunId, newRunToken } from './ids.ts'
 import { RunState, type RunRequest } from './run-state.ts'
@@ -37,6 +38,13 @@ export interface ProcessControl {
 }
 
 export type RecoveryReason = 'crash' | 'not started'
+
+/** `execution: workers`: where a gateway puts the runs it accepts, for `hookgate worker` processes. */
+export interface RemoteQueue {
+  /** Runs waiting for a worker, for admission. */
+  depth (): Promise<number>
+  enqueue (runId: string): Promise<void>
+}
 
 export interface RegistryHooks {
   /** Runs right after the run is committed: if it throws, the run is deleted again and not accepted. */
@@ -70,6 +78,10 @@ export interface RegistryOptions {
   shutdownGraceMs?: number
   /** Between attempts to record what a fault kept from being recorded. */
   retryMs?: number
+  /** With a shared store: this process's instance id, the owner of the runs it executes. */
+  instance?: string
+  /** With a shared store and `execution: workers`: accepted runs go here instead of running here. */
+  remote?: RemoteQueue
 }
 
 export type AcceptResult =
@@ -81,7 +93,9 @@ export type AcceptResult =
 const DAY_MS = 24 * 3600 * 1000
 
 export class RunRegistry {
-  readonly #opts: Required<Omit<RegistryOptions, 'hooks' | 'processes'>> & Pick<RegistryOptions, 'processes'> & { hooks: RegistryHooks }
+  readonly #opts: Required<Omit<RegistryOptions, 'hooks' | 'processes' | 'instance' | 'remote'>> & Pick<RegistryOptions, 'processes' | 'remote'> & { hooks: RegistryHooks, instance: string }
+  /** Set when the store is shared with other processes (several gateways, workers). */
+  readonly #shared: SharedStore | null
   /** Runs this process is responsible for: queued, running, or final but not yet fully recorded. */
   readonly #live = new Map<string, RunState>()
   readonly #waiting: RunState[] = []
@@ -107,8 +121,10 @@ export class RunRegistry {
       shutdownGraceMs: 10_000,
       retryMs: 1000,
       hooks: {},
+      instance: 'local',
       ...opts
     }
+    this.#shared = isShared(opts.store) ? opts.store : null
     this.#events = new EventWriter({
       store: this.#opts.store,
       limits: this.#opts.stored,
@@ -137,10 +153,11 @@ export class RunRegistry {
    */
   async accept (request: RunRequest, idempotencyKeys: readonly string[], deliveries: readonly DeliveryChannel[] = []): Promise<AcceptResult> {
     if (this.#draining) return { kind: 'overloaded', reason: 'shutting down' }
-    const slotFree = this.#running + this.#reserved < this.#opts.concurrency
-    if (!slotFree && this.#waiting.length + this.#reserved >= this.#opts.queue) {
+    const full = await this.#full()
+    if (typeof full === 'object') return full
+    if (full) {
       const replay = await this.#replayOrNull(idempotencyKeys)
-      return replay ?? { kind: 'overloaded', reason: `${this.#running} runs running and ${this.#waiting.length} queued` }
+      return replay ?? { kind: 'overloaded', reason: this.#opts.remote !== undefined ? 'the run queue is full' : `${this.#running} runs running and ${this.#waiting.length} queued` }
     }
     const now = this.#opts.now()
     const token = newRunToken()
@@ -155,7 +172,8 @@ export class RunRegistry {
         keys: idempotencyKeys,
         deliveries,
         now,
-        keysExpireAt: now + this.#opts.keyTtlMs
+        keysExpireAt: now + this.#opts.keyTtlMs,
+        ...(this.#shared !== null ? { owner: this.#opts.instance } : {})
       }, () => this.#opts.hooks.onAccepted?.(run))
       if (!result.created) {
         this.#events.forget(run.id)
@@ -177,10 +195,93 @@ export class RunRegistry {
       this.#finish(run, { status: 'interrupted', error: 'not started: the gateway is shutting down' })
       return { kind: 'accepted', run, token }
     }
+    if (this.#opts.remote !== undefined) return this.#enqueue(run, token, this.#opts.remote)
     this.#live.set(run.id, run)
     this.#waiting.push(run)
     this.#pump()
     return { kind: 'accepted', run, token }
+  }
+
+  /** Whether admission must refuse: local slots and queue, or the shared queue's depth. */
+  async #full (): Promise<boolean | AcceptResult> {
+    if (this.#opts.remote === undefined) {
+      const slotFree = this.#running + this.#reserved < this.#opts.concurrency
+      return !slotFree && this.#waiting.length + this.#reserved >= this.#opts.queue
+    }
+    try {
+      return await this.#opts.remote.depth() + this.#reserved >= this.#opts.queue
+    } catch (error) {
+      return { kind: 'unavailable', reason: describe(error) }
+    }
+  }
+
+  /**
+   * `execution: workers`: the run's first event is stored before a worker can see the job (the
+   * worker continues its seq), then the job is added and the run handed to the queue. A queue that
+   * fails now leaves a recorded run that never started: it ends interrupted, like a crash would.
+   */
+  async #enqueue (run: RunState, token: string, queue: RemoteQueue): Promise<AcceptResult> {
+    const store = this.#shared as SharedStore
+    try {
+      await this.#events.flush(run.id)
+      await queue.enqueue(run.id)
+    } catch (error) {
+      this.#live.set(run.id, run)
+      this.#finish(run, { status: 'interrupted', error: `not started: the run queue is unavailable (${describe(error)})` })
+      return { kind: 'accepted', run, token }
+    }
+    this.#events.forget(run.id)
+    // Until this lands, the run is this gateway's: if it dies now, the lease check ends the run.
+    await store.transferRun(run.id, this.#opts.instance, QUEUE_OWNER).catch((error: unknown) => this.#opts.hooks.onDeferred?.(`queue ownership of ${run.id}`, error))
+    return { kind: 'accepted', run, token }
+  }
+
+  /**
+   * A worker takes a run from the shared queue: it becomes this process's (unless another holds it,
+   * or it was cancelled while it waited) and executes like a local one. Resolves when the run is
+   * final and recorded, or at once when it is not this process's to run.
+   */
+  async adopt (id: string, onLive?: (run: RunState) => void): Promise<void> {
+    const store = this.#shared
+    if (store === null) throw new Error('adopt needs a shared store')
+    if (!(await this.#takeFromQueue(store, id))) return
+    const stored = await store.getRun(id)
+    if (stored === null || stored.run.status !== 'queued') return
+    const run = new RunState({
+      run: stored.run,
+      request: stored.request,
+      tokenHash: Buffer.from(stored.tokenHash, 'hex'),
+      limits: this.#opts.ring,
+      nextSeq: await store.lastSeq(id) + 1,
+      onAppend: (e) => this.#events.push(id, e)
+    })
+    this.#live.set(id, run)
+    onLive?.(run)
+    if (this.#draining) {
+      this.#finish(run, { status: 'interrupted', error: 'not started: the worker is shutting down' })
+    } else {
+      await this.#execute(run)
+    }
+    await run.finished
+  }
+
+  /**
+   * The run's ownership moves from the queue to this process. The gateway hands it to the queue
+   * right after adding the job, so a job can arrive a moment before that: wait briefly for it.
+   */
+  async #takeFromQueue (store: SharedStore, id: string): Promise<boolean> {
+    for (let attempt = 0; attempt < 40; attempt++) {
+      const owner = await store.ownerOf(id)
+      if (owner === null) return false
+      if (owner === QUEUE_OWNER) return store.transferRun(id, QUEUE_OWNER, this.#opts.instance)
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    return false
+  }
+
+  /** True when this process executes (or queues) the run now. */
+  holds (id: string): boolean {
+    return this.#live.has(id)
   }
 
   /** A run by id: the live one if this process runs it, else as stored. */
@@ -216,12 +317,36 @@ export class RunRegistry {
     return true
   }
 
-  /** Resolves when the run is final and recorded, or `ms` has passed. */
+  /**
+   * Resolves when the run is final and recorded, or `ms` has passed. A run another process executes
+   * is followed through the shared store and `run` is brought up to date when it ends.
+   */
   async waitFinished (run: RunState, ms: number): Promise<void> {
     if (ms <= 0) return
+    if (this.#shared !== null && !this.#live.has(run.id) && !run.isFinal) return this.#waitRemote(this.#shared, run, ms)
     let timer: NodeJS.Timeout | undefined
     await Promise.race([run.finished, new Promise<void>((resolve) => { timer = setTimeout(resolve, ms) })])
     clearTimeout(timer)
+  }
+
+  async #waitRemote (store: SharedStore, run: RunState, ms: number): Promise<void> {
+    const deadline = AbortSignal.timeout(ms)
+    let seq = 0
+    while (!deadline.aborted) {
+      try {
+        const page = await store.readEvents(run.id, seq, 256)
+        seq = page.events.at(-1)?.seq ?? seq
+        if (page.events.some((e) => e.event === 'result')) {
+          const stored = await store.getRun(run.id)
+          if (stored !== null) run.refresh(stored.run)
+          return
+        }
+        if (page.events.length > 0) continue
+      } catch {
+        // Unreachable for now: wait and look again, within the caller's bound.
+      }
+      await store.waitForEvents(run.id, seq, deadline, 5000)
+    }
   }
 
   /**
@@ -262,8 +387,13 @@ export class RunRegistry {
         last = Math.max(last, page.events.at(-1)?.seq ?? 0)
         return page
       },
-      // A run in the store but not in memory here is final; if another process runs it, poll.
-      waitAfter: async (_seq, signal) => { if (!run.isFinal) await sleep(500, signal) },
+      // A run in the store but not in memory here is final, or another process runs it: wait for
+      // that process's events through the shared store (polling, for a store that cannot notify).
+      waitAfter: async (seq, signal) => {
+        if (run.isFinal) return
+        if (this.#shared !== null) await this.#shared.waitForEvents(run.id, seq, signal, 5000)
+        else await sleep(500, signal)
+      },
       lastSeq: () => last,
       closed: () => run.isFinal,
       snapshot: () => run.snapshot()
@@ -276,26 +406,43 @@ export class RunRegistry {
    * Nothing is started again: agent runs are not idempotent.
    */
   async recover (): Promise<Run[]> {
+    if (this.#shared !== null) return this.#recoverOrphans(this.#shared)
     const recovered: Run[] = []
     const unfinished = (await this.#opts.store.unfinishedRuns()).filter((r) => !this.#live.has(r.run.id))
     if (unfinished.length > 0) this.#opts.hooks.onRecovering?.(unfinished)
     for (const stored of unfinished) {
-      const reason: RecoveryReason = stored.run.status === 'running' ? 'crash' : 'not started'
       const killed = this.#opts.processes?.kill(stored.run.id, stored.process, 'SIGKILL') ?? 0
-      const now = this.#opts.now()
-      const run: Run = {
-        ...stored.run,
-        status: 'interrupted',
-        finished_at: new Date(now).toISOString(),
-        duration_ms: stored.run.started_at === null ? null : Math.max(0, now - Date.parse(stored.run.started_at)),
-        error: reason === 'crash'
-          ? 'interrupted: the gateway crashed or was killed while the run was running'
-          : 'not started: the gateway crashed or was killed before the run started'
-      }
+      const { run, reason } = interrupted(stored.run, this.#opts.now(), {
+        crash: 'interrupted: the gateway crashed or was killed while the run was running',
+        'not started': 'not started: the gateway crashed or was killed before the run started'
+      })
       this.#opts.hooks.onRecovered?.(run, reason, killed)
       const last = await this.#opts.store.lastSeq(run.id)
       await this.#opts.store.appendEvents(run.id, [{ seq: last + 1, event: 'result', data: run }], 0)
       await this.#opts.store.updateRun(run, { durable: true })
+      recovered.push(run)
+    }
+    return recovered
+  }
+
+  /**
+   * With a shared store, other processes' runs are not this one's to end at start: only runs whose
+   * owner lost its lease (it crashed, was killed, or lost Redis for longer than the lease) are
+   * interrupted, each by exactly one process (the store's conditional finish settles races). The
+   * cluster calls this periodically; `accepted` lines are in the log of the process that accepted.
+   */
+  async #recoverOrphans (store: SharedStore): Promise<Run[]> {
+    const recovered: Run[] = []
+    const orphans = (await store.orphanedRuns()).filter((r) => !this.#live.has(r.run.id))
+    for (const stored of orphans) {
+      const { run, reason } = interrupted(stored.run, this.#opts.now(), {
+        crash: 'interrupted: the process running it stopped (no heartbeat within its lease)',
+        'not started': 'not started: the process holding it stopped (no heartbeat within its lease)'
+      })
+      if (!(await store.finishIfUnfinished(run, { event: 'result', data: run }))) continue
+      // Processes of this machine only: the record names its boot, so another host's pids are left alone.
+      const killed = this.#opts.processes?.kill(stored.run.id, stored.process, 'SIGKILL') ?? 0
+      this.#opts.hooks.onRecovered?.(run, reason, killed)
       recovered.push(run)
     }
     return recovered
@@ -367,9 +514,28 @@ export class RunRegistry {
 
   async #execute (run: RunState): Promise<void> {
     this.#running++
-    let outcome: AgentOutcome | { status: 'interrupted', error: string }
+    let outcome: AgentOutcome | { status: 'interrupted' | 'cancelled', error: string }
     try {
-      run.markRunning(new Date(this.#opts.now()))
+      if (this.#shared !== null) {
+        if (!(await this.#claim(this.#shared, run))) {
+          this.#running--
+          this.#release(run)
+          if (run.controller.signal.aborted) {
+            this.#finish(run, { status: this.#draining ? 'interrupted' : 'cancelled', error: String(run.controller.signal.reason) })
+          } else {
+            // Another process ended it first (cancelled while queued, or its owner's lease lapsed).
+            this.#live.delete(run.id)
+            this.#events.forget(run.id)
+            const stored = await this.#shared.getRun(run.id).catch(() => null)
+            if (stored !== null) run.refresh(stored.run)
+            run.settle()
+          }
+          this.#pump()
+          return
+        }
+      } else {
+        run.markRunning(new Date(this.#opts.now()))
+      }
       await this.#events.flush(run.id)
       // Committed before the spawn: a crash from here on finds the run and looks for its processes.
       await this.#opts.store.updateRun(run.snapshot(), { durable: true })
@@ -402,7 +568,29 @@ export class RunRegistry {
   }
 
   #release (run: RunState): void {
-    if (run.request.sessionKey != null) this.#busySessions.delete(run.request.sessionKey)
+    const key = run.request.sessionKey
+    if (key == null) return
+    this.#busySessions.delete(key)
+    this.#shared?.unlockConversation(key, run.id).catch((error: unknown) => this.#opts.hooks.onDeferred?.(`conversation of ${run.id}`, error))
+  }
+
+  /**
+   * Shared store: the run's conversation is taken (another process may be running its previous
+   * turn: wait for it), then the run is claimed, queued → running, at most once across processes.
+   * False when it must not run: cancelled meanwhile, or no longer queued in the store.
+   */
+  async #claim (store: SharedStore, run: RunState): Promise<boolean> {
+    const key = run.request.sessionKey
+    const signal = run.controller.signal
+    while (key != null && !signal.aborted && !(await store.lockConversation(key, this.#opts.instance, run.id))) {
+      await sleep(250, signal)
+    }
+    if (signal.aborted) return false
+    const started = new Date(this.#opts.now())
+    const running: Run = { ...run.snapshot(), status: 'running', started_at: started.toISOString() }
+    if (!(await store.claimRun(running, this.#opts.instance))) return false
+    run.markRunning(started)
+    return true
   }
 
   #spawned (run: RunState, pid: number): void {
@@ -510,6 +698,19 @@ export class RunRegistry {
     clearTimeout(this.#retryTimer)
     this.#retryTimer = undefined
   }
+}
+
+/** A run that was queued or running, as recovery ends it: interrupted, with why in its error. */
+function interrupted (stored: Run, now: number, why: Record<RecoveryReason, string>): { run: Run, reason: RecoveryReason } {
+  const reason: RecoveryReason = stored.status === 'running' ? 'crash' : 'not started'
+  const run: Run = {
+    ...stored,
+    status: 'interrupted',
+    finished_at: new Date(now).toISOString(),
+    duration_ms: stored.started_at === null ? null : Math.max(0, now - Date.parse(stored.started_at)),
+    error: why[reason]
+  }
+  return { run, reason }
 }
 
 async function sleep (ms: number, signal: AbortSignal): Promise<void> {

@@ -156,6 +156,16 @@ export class RunState {
     if (this.isFinal && !this.log.closed) this.#append({ event: 'result', data: this.snapshot() })
   }
 
+  /**
+   * A newer copy of a run another process executes (read from the shared store): taken over, and
+   * settled when it is final. Never applied to a run this process executes.
+   */
+  refresh (stored: Run): void {
+    if (this.isFinal) return
+    this.#run = structuredClone(stored)
+    if (this.isFinal) this.settle()
+  }
+
   settle (): void {
     if (this.#settled) return
     this.#settled = true

@@ -21,7 +21,7 @@ export async function steerRun (gateway: Gateway, run: RunState, text: string): 
   const prompt = decision.kind === 'run' ? decision.prompt : text
   const who = { caller: run.request.caller, user: run.request.user, run: run.id }
 
-  if (gateway.controls.steer(run.id, prompt)) {
+  if (await gateway.steerLive(run.id, prompt)) {
     gateway.deps.audit.append({ event: 'steered', ...who, ...gateway.auditedPrompt(prompt) })
     return { delivered: 'live', message: `Delivered into the running session of ${run.id}; its answer includes the reply.`, run: run.snapshot() }
   }

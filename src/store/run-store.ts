@@ -51,6 +51,8 @@ export interface NewRun {
   /** Wall-clock ms now, and until which the keys are kept. */
   now: number
   keysExpireAt: number
+  /** The instance responsible for the run (shared stores; see shared-store.ts). */
+  owner?: string
 }
 
 export type CreateResult = { created: true } | { created: false, existing: StoredRun }

@@ -43,6 +43,8 @@ export interface GatewayProcess {
 }
 
 export interface StartOptions {
+  /** `worker`: `hookgate worker` (no HTTP; `url` is empty) instead of `hookgate serve`. */
+  command?: 'serve' | 'worker'
   /** Environment for the gateway (added to PATH, HOME and the chaos variables). */
   env?: Record<string, string>
   /** How long to wait for the "listening" line. */
@@ -101,7 +103,8 @@ async function launch (at: { dir: string, stateDir: string, configPath: string, 
   const { dir, stateDir, configPath, tag, opts } = at
   mkdirSync(stateDir, { recursive: true, mode: 0o700 })
   const spawnLog = join(dir, 'spawns.jsonl')
-  const child = spawn(process.execPath, [BIN, 'serve', '--config', configPath, '--port', '0'], {
+  const worker = opts.command === 'worker'
+  const child = spawn(process.execPath, worker ? [BIN, 'worker', '--config', configPath] : [BIN, 'serve', '--config', configPath, '--port', '0'], {
     cwd: dir,
     env: {
       PATH: process.env.PATH ?? '',
@@ -123,10 +126,10 @@ async function launch (at: { dir: string, stateDir: string, configPath: string, 
     const timer = setTimeout(() => reject(new Error(`gateway did not start within ${opts.startTimeoutMs ?? 15_000} ms:\n${output}`)), opts.startTimeoutMs ?? 15_000)
     const onData = (chunk: string): void => {
       output += chunk
-      const match = /hookgate listening on (http:\/\/\S+)/.exec(output)
+      const match = worker ? /hookgate worker \S+ taking runs/.exec(output) : /hookgate listening on (http:\/\/\S+)/.exec(output)
       if (match !== null) {
         clearTimeout(timer)
-        resolve(match[1]!)
+        resolve(match[1] ?? '')
       }
     }
     child.stdout!.setEncoding('utf8').on('data', onData)

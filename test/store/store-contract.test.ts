@@ -1,15 +1,19 @@
 // The RunStore contract, run against every implementation: what the registry relies on, so a new
-// store (a shared one for several replicas) passes the same tests before it is trusted.
+// store (a shared one for several replicas) passes the same tests before it is trusted. The Redis
+// store runs against a real redis-server (one per file), each test under a fresh key prefix.
+import { randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
-import { describe, expect, it, onTestFinished } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import type { Run, RunEvent } from '../../src/schemas/run.ts'
 import { runObject as baseRun } from '../helpers/run-object.ts'
 import { MemoryStore } from '../../src/store/memory-store.ts'
-import { StoreUnavailableError, type NewRun, type RunStore } from '../../src/store/run-store.ts'
+import { StoreUnavailableError, type NewRun, type RunListFilter, type RunStore } from '../../src/store/run-store.ts'
+import { RedisStore } from '../../src/store/redis-store.ts'
 import { SqliteStore } from '../../src/store/sqlite-store.ts'
+import { startRedis, stopAllRedis, type RedisServer } from '../helpers/redis-server.ts'
 
 // The version 1 schema as it shipped, to prove the upgrade path.
 const SCHEMA_V1_FOR_TEST = `
@@ -30,8 +34,20 @@ function tempDir (): string {
   return dir
 }
 
-function open (kind: 'sqlite' | 'memory', dir = tempDir()): RunStore {
-  const store = kind === 'sqlite' ? new SqliteStore(dir) : new MemoryStore()
+type Kind = 'sqlite' | 'memory' | 'redis'
+
+let redis: RedisServer | undefined
+
+async function open (kind: Kind, dir?: string): Promise<RunStore> {
+  let store: RunStore
+  if (kind === 'redis') {
+    if (redis === undefined) throw new Error('no redis-server: the redis suite starts one in beforeAll')
+    const r = new RedisStore({ url: redis.url, prefix: `hookgate-test:${randomUUID()}:` })
+    if (!await r.ready(10_000)) throw new Error(`RedisStore did not connect to ${redis.url}`)
+    store = r
+  } else {
+    store = kind === 'sqlite' ? new SqliteStore(dir ?? tempDir()) : new MemoryStore()
+  }
   onTestFinished(() => store.close())
   return store
 }
@@ -53,9 +69,14 @@ function newRun (id: string, keys: string[] = [], now = T0): NewRun {
 
 const text = (seq: number, t = `t${seq}`): RunEvent => ({ seq, event: 'text', data: { text: t } })
 
-describe.each(['sqlite', 'memory'] as const)('%s store', (kind) => {
+describe.each(['sqlite', 'memory', 'redis'] as const)('%s store', (kind) => {
+  if (kind === 'redis') {
+    beforeAll(async () => { redis = await startRedis() })
+    afterAll(async () => { await stopAllRedis() })
+  }
+
   it('creates a run once per idempotency key and answers a duplicate with the original', async () => {
-    const store = open(kind)
+    const store = await open(kind)
     expect(await store.createRun(newRun('run_a', ['k1', 'k2']))).toEqual({ created: true })
     const again = await store.createRun(newRun('run_b', ['k2']))
     expect(again.created).toBe(false)
@@ -70,7 +91,7 @@ describe.each(['sqlite', 'memory'] as const)('%s store', (kind) => {
   })
 
   it('forgets keys after they expire, so the same key then creates a new run', async () => {
-    const store = open(kind)
+    const store = await open(kind)
     await store.createRun(newRun('run_a', ['k1']))
     expect((await store.findByKeys(['k1'], T0 + 7 * DAY - 1))?.run.id).toBe('run_a')
     expect(await store.findByKeys(['k1'], T0 + 7 * DAY)).toBeNull()
@@ -78,7 +99,7 @@ describe.each(['sqlite', 'memory'] as const)('%s store', (kind) => {
   })
 
   it('keeps nothing when the after-commit step (the audit record) throws', async () => {
-    const store = open(kind)
+    const store = await open(kind)
     await expect(store.createRun(newRun('run_a', ['k1']), () => { throw new Error('audit down') })).rejects.toThrow('audit down')
     expect(await store.getRun('run_a')).toBeNull()
     expect(await store.findByKeys(['k1'], T0)).toBeNull()
@@ -86,7 +107,7 @@ describe.each(['sqlite', 'memory'] as const)('%s store', (kind) => {
   })
 
   it('stores the run object, request, token hash and process record', async () => {
-    const store = open(kind)
+    const store = await open(kind)
     await store.createRun(newRun('run_a'))
     await store.updateRun(runObject('run_a', { status: 'running', started_at: new Date(T0 + 5).toISOString() }), { durable: true })
     await store.setProcess('run_a', { pid: 42, pgid: 42, startTicks: 1234, bootId: 'boot' })
@@ -103,7 +124,7 @@ describe.each(['sqlite', 'memory'] as const)('%s store', (kind) => {
   })
 
   it('keeps each run\'s events from keepFromSeq on, and answers stale or unknown cursors with reset', async () => {
-    const store = open(kind)
+    const store = await open(kind)
     await store.createRun(newRun('run_a'))
     await store.appendEvents('run_a', [text(1), text(2), text(3)], 1)
     await store.appendEvents('run_a', [text(4), text(5)], 3)
@@ -117,7 +138,7 @@ describe.each(['sqlite', 'memory'] as const)('%s store', (kind) => {
   })
 
   it('lists newest first in acceptance order, with filters and a before cursor', async () => {
-    const store = open(kind)
+    const store = await open(kind)
     for (const id of ['run_c', 'run_a', 'run_b']) await store.createRun(newRun(id))
     await store.updateRun(runObject('run_a', { status: 'failed', finished_at: new Date(T0).toISOString() }))
     expect((await store.listRuns({ limit: 10 })).map((r) => r.id)).toEqual(['run_b', 'run_a', 'run_c'])
@@ -128,7 +149,7 @@ describe.each(['sqlite', 'memory'] as const)('%s store', (kind) => {
   })
 
   it('prunes finished runs and their events past retention, never active ones, and expired keys', async () => {
-    const store = open(kind)
+    const store = await open(kind)
     await store.createRun(newRun('run_old', ['k-old']))
     await store.createRun(newRun('run_new'))
     await store.createRun(newRun('run_active'))
@@ -144,7 +165,7 @@ describe.each(['sqlite', 'memory'] as const)('%s store', (kind) => {
   })
 
   it('creates owed deliveries with the run, lists the pending ones, and keeps their progress', async () => {
-    const store = open(kind)
+    const store = await open(kind)
     await store.createRun({ ...newRun('run_a'), deliveries: ['reply', 'callback'] })
     await store.createRun(newRun('run_b'))
     expect((await store.pendingDeliveries()).map((d) => [d.runId, d.channel, d.state, d.progress]).sort()).toEqual([
@@ -162,7 +183,7 @@ describe.each(['sqlite', 'memory'] as const)('%s store', (kind) => {
   })
 
   it('keeps confirmations per owner within bounds, expires them, and lets one taker win', async () => {
-    const store = open(kind)
+    const store = await open(kind)
     const bounds = { perOwner: 2, total: 3 }
     for (const code of ['AAA', 'BBB', 'CCC']) await store.addConfirmation({ owner: 'ci/ana', code, expiresAt: T0 + 1000, value: { code } }, bounds)
     await store.addConfirmation({ owner: 'ci/bob', code: 'DDD', expiresAt: T0 + 10, value: null }, bounds)
@@ -176,7 +197,7 @@ describe.each(['sqlite', 'memory'] as const)('%s store', (kind) => {
   })
 
   it('keeps one session per key: put replaces, get returns a copy, delete says whether there was one', async () => {
-    const store = open(kind)
+    const store = await open(kind)
     const s = { key: 'ci\u0000ann\u0000t1\u0000', caller: 'ci', profile: 'claude', agentSession: 'sess-1', createdAt: T0, lastUsedAt: T0 }
     expect(await store.getSession(s.key)).toBeNull()
     await store.putSession(s)
@@ -190,12 +211,149 @@ describe.each(['sqlite', 'memory'] as const)('%s store', (kind) => {
   })
 
   it('prunes sessions last used before the retention cut-off, and only those', async () => {
-    const store = open(kind)
+    const store = await open(kind)
     await store.putSession({ key: 'old', caller: 'ci', profile: 'claude', agentSession: 'a', createdAt: T0, lastUsedAt: T0 })
     await store.putSession({ key: 'new', caller: 'ci', profile: 'claude', agentSession: 'b', createdAt: T0, lastUsedAt: T0 + 20 * DAY })
     await store.prune(T0 + 14 * DAY, T0 + 21 * DAY)
     expect(await store.getSession('old')).toBeNull()
     expect((await store.getSession('new'))?.agentSession).toBe('b')
+  })
+
+  it('appends a retried, overlapping batch once, and resumes after any seq, past ten', async () => {
+    const store = await open(kind)
+    await store.createRun(newRun('run_a'))
+    await store.appendEvents('run_a', [text(1), text(2), text(3)], 1)
+    // The reply of the first attempt was lost: the writer sends the batch again with more behind it.
+    await store.appendEvents('run_a', [text(2), text(3), text(4)], 1)
+    await store.appendEvents('run_a', [text(3), text(4)], 1)
+    await store.appendEvents('run_a', Array.from({ length: 8 }, (_, i) => text(i + 5)), 1)
+    const all = Array.from({ length: 12 }, (_, i) => text(i + 1))
+    expect(await store.readEvents('run_a', 0, 100)).toEqual({ events: all, reset: false })
+    for (let after = 0; after <= 12; after++) {
+      expect(await store.readEvents('run_a', after, 100)).toEqual({ events: all.slice(after), reset: false })
+    }
+    const paged: RunEvent[] = []
+    for (let after = 0; ;) {
+      const page = await store.readEvents('run_a', after, 5)
+      if (page.events.length === 0) break
+      paged.push(...page.events)
+      after = page.events.at(-1)!.seq
+    }
+    expect(paged).toEqual(all)
+    expect(await store.readEvents('run_a', 0, 0)).toEqual({ events: [], reset: false })
+    expect(await store.lastSeq('run_a')).toBe(12)
+    expect(await store.lastSeq('run_zz')).toBe(0)
+  })
+
+  it('keeps counts by status exact through updates, deletes and prunes', async () => {
+    const store = await open(kind)
+    for (const id of ['run_a', 'run_b', 'run_c']) await store.createRun(newRun(id))
+    await store.updateRun(runObject('run_a', { status: 'running' }))
+    await store.updateRun(runObject('run_b', { status: 'succeeded', finished_at: new Date(T0).toISOString() }))
+    expect(await store.countByStatus()).toEqual({ queued: 1, running: 1, succeeded: 1 })
+    await store.deleteRun('run_c')
+    await store.deleteRun('run_zz')
+    expect(await store.countByStatus()).toEqual({ running: 1, succeeded: 1 })
+    expect(await store.prune(T0 + 1, T0)).toMatchObject({ runs: 1 })
+    expect(await store.countByStatus()).toEqual({ running: 1 })
+    expect(await store.prune(T0 + 1, T0)).toEqual({ runs: 0, keys: 0, confirmations: 0 })
+  })
+
+  it('ignores updates of runs and deliveries it does not have', async () => {
+    const store = await open(kind)
+    await store.updateRun(runObject('run_zz', { status: 'running' }))
+    await store.setProcess('run_zz', { pid: 1, pgid: 1, startTicks: 1, bootId: 'b' })
+    await store.updateDelivery({ runId: 'run_zz', channel: 'reply', state: 'pending', attempts: 1, nextAt: 0, progress: { sent: 0 }, error: null })
+    expect(await store.getRun('run_zz')).toBeNull()
+    expect(await store.getDelivery('run_zz', 'reply')).toBeNull()
+    expect(await store.countByStatus()).toEqual({})
+    expect(await store.unfinishedRuns()).toEqual([])
+    expect(await store.pendingDeliveries()).toEqual([])
+    expect(await store.listRuns({ limit: 10 })).toEqual([])
+  })
+
+  it('lists more than ten runs in acceptance order, combining filters and cursors', async () => {
+    const store = await open(kind)
+    const ids = Array.from({ length: 12 }, (_, i) => `run_${String(i).padStart(2, '0')}`)
+    for (const [i, id] of ids.entries()) {
+      await store.createRun({ ...newRun(id), run: runObject(id, { caller: i % 2 === 0 ? 'ci' : 'cd' }) })
+      if (i % 3 === 0) await store.updateRun(runObject(id, { caller: i % 2 === 0 ? 'ci' : 'cd', status: 'failed', finished_at: new Date(T0).toISOString() }))
+    }
+    await store.updateRun(runObject('run_04', { status: 'running' }))
+    const list = async (filter: Partial<RunListFilter>): Promise<string[]> => (await store.listRuns({ limit: 100, ...filter })).map((r) => r.id)
+    expect(await list({})).toEqual([...ids].reverse())
+    expect(await list({ caller: 'cd' })).toEqual(['run_11', 'run_09', 'run_07', 'run_05', 'run_03', 'run_01'])
+    expect(await list({ caller: 'cd', status: 'failed' })).toEqual(['run_09', 'run_03'])
+    expect(await list({ status: 'queued', limit: 3 })).toEqual(['run_11', 'run_10', 'run_08'])
+    expect(await list({ status: 'running' })).toEqual(['run_04'])
+    expect(await list({ caller: 'ci', before: 'run_08' })).toEqual(['run_06', 'run_04', 'run_02', 'run_00'])
+    // A cursor naming a run no longer kept: run ids sort by acceptance time.
+    expect(await list({ before: 'run_05x', limit: 2 })).toEqual(['run_05', 'run_04'])
+    expect(await list({ limit: 0 })).toEqual([])
+    expect((await store.unfinishedRuns()).map((r) => r.run.id)).toEqual(ids.filter((_, i) => i % 3 !== 0))
+  })
+
+  it('forgets a deleted run completely: its events, keys and deliveries', async () => {
+    const store = await open(kind)
+    await store.createRun({ ...newRun('run_a', ['k1']), deliveries: ['reply'] })
+    await store.appendEvents('run_a', [text(1), text(2)], 1)
+    await store.deleteRun('run_a')
+    expect(await store.getRun('run_a')).toBeNull()
+    expect(await store.readEvents('run_a', 0, 10)).toEqual({ events: [], reset: false })
+    expect(await store.lastSeq('run_a')).toBe(0)
+    expect(await store.findByKeys(['k1'], T0)).toBeNull()
+    expect(await store.getDelivery('run_a', 'reply')).toBeNull()
+    expect(await store.pendingDeliveries()).toEqual([])
+    expect(await store.createRun(newRun('run_b', ['k1']))).toEqual({ created: true })
+    expect(await store.prune(0, T0)).toEqual({ runs: 0, keys: 0, confirmations: 0 })
+  })
+
+  it('lets a pruned run\'s unexpired key go to a new run, and counts each key once when it expires', async () => {
+    const store = await open(kind)
+    await store.createRun(newRun('run_a', ['k1']))
+    await store.updateRun(runObject('run_a', { status: 'succeeded', finished_at: new Date(T0).toISOString() }))
+    expect(await store.prune(T0 + 1, T0)).toEqual({ runs: 1, keys: 0, confirmations: 0 })
+    expect(await store.findByKeys(['k1'], T0)).toBeNull()
+    expect(await store.createRun(newRun('run_b', ['k1']))).toEqual({ created: true })
+    expect((await store.findByKeys(['k1'], T0))?.run.id).toBe('run_b')
+    expect(await store.prune(0, T0 + 7 * DAY)).toEqual({ runs: 0, keys: 1, confirmations: 0 })
+    expect(await store.findByKeys(['k1'], T0)).toBeNull()
+  })
+
+  it('lists pending deliveries oldest run first, again after a retry re-opens one, and prunes them with the run', async () => {
+    const store = await open(kind)
+    await store.createRun({ ...newRun('run_b'), deliveries: ['reply'] })
+    await store.createRun({ ...newRun('run_a'), deliveries: ['callback'] })
+    const pending = async (): Promise<string[]> => (await store.pendingDeliveries()).map((d) => `${d.runId}/${d.channel}`)
+    expect(await pending()).toEqual(['run_b/reply', 'run_a/callback'])
+    const callback = (await store.getDelivery('run_a', 'callback'))!
+    await store.updateDelivery({ ...callback, state: 'failed', error: 'gave up' })
+    expect(await pending()).toEqual(['run_b/reply'])
+    // Back in its run's place, not at the end or the front.
+    await store.updateDelivery({ ...callback, state: 'pending', attempts: 3 })
+    expect(await pending()).toEqual(['run_b/reply', 'run_a/callback'])
+    expect(await store.getDelivery('run_a', 'callback')).toMatchObject({ state: 'pending', attempts: 3, error: null })
+    await store.updateRun(runObject('run_b', { status: 'succeeded', finished_at: new Date(T0).toISOString() }))
+    await store.prune(T0 + 1, T0)
+    expect(await pending()).toEqual(['run_a/callback'])
+    expect(await store.getDelivery('run_b', 'reply')).toBeNull()
+  })
+
+  it('bounds confirmations in total across owners; deleting a missing one says false', async () => {
+    const store = await open(kind)
+    const bounds = { perOwner: 5, total: 2 }
+    for (const [owner, code] of [['o1', 'AAA'], ['o2', 'BBB'], ['o3', 'CCC']] as const) {
+      await store.addConfirmation({ owner, code, expiresAt: T0 + 1000, value: { nested: [code, 1, null], ok: true } }, bounds)
+    }
+    expect(await store.confirmationsOf('o1', T0)).toEqual([])
+    const [b] = await store.confirmationsOf('o2', T0)
+    expect(b).toMatchObject({ owner: 'o2', code: 'BBB', expiresAt: T0 + 1000, value: { nested: ['BBB', 1, null], ok: true } })
+    expect(await store.deleteConfirmation(b!.id)).toBe(true)
+    expect(await store.deleteConfirmation(b!.id)).toBe(false)
+    expect(await store.deleteConfirmation(987654)).toBe(false)
+    expect((await store.confirmationsOf('o3', T0)).map((c) => c.code)).toEqual(['CCC'])
+    expect(await store.prune(0, T0 + 1000)).toMatchObject({ confirmations: 1 })
+    expect(await store.confirmationsOf('o3', T0)).toEqual([])
   })
 })
 
@@ -208,7 +366,7 @@ describe('sqlite store', () => {
     await first.appendEvents('run_a', [text(1)], 1)
     await first.addConfirmation({ owner: 'o', code: 'C', expiresAt: T0 + 1000, value: 1 }, { perOwner: 5, total: 10 })
     await first.close()
-    const second = open('sqlite', dir)
+    const second = await open('sqlite', dir)
     expect((await second.findByKeys(['k1'], T0))?.run.id).toBe('run_a')
     expect((await second.readEvents('run_a', 0, 10)).events).toEqual([text(1)])
     expect(await second.confirmationsOf('o', T0)).toHaveLength(1)
@@ -218,7 +376,7 @@ describe('sqlite store', () => {
 
   it('turns a database locked by another connection into StoreUnavailableError quickly, and works again once released', async () => {
     const dir = tempDir()
-    const store = open('sqlite', dir)
+    const store = await open('sqlite', dir)
     await store.createRun(newRun('run_a'))
     const other = new DatabaseSync(join(dir, 'hookgate.db'))
     onTestFinished(() => { if (other.isOpen) other.close() })
@@ -240,7 +398,7 @@ describe('sqlite store', () => {
     db.exec(`BEGIN; ${SCHEMA_V1_FOR_TEST} PRAGMA user_version = 1; COMMIT`)
     db.exec(`INSERT INTO runs (id, caller, status, created_at, run, request, token_hash) VALUES ('run_old', 'ci', 'succeeded', 0, '${JSON.stringify(runObject('run_old'))}', '{}', 'x')`)
     db.close()
-    const store = open('sqlite', dir)
+    const store = await open('sqlite', dir)
     expect((await store.getRun('run_old'))?.run.id).toBe('run_old')
     await store.createRun({ ...newRun('run_new'), deliveries: ['reply'] })
     expect((await store.pendingDeliveries()).map((d) => d.runId)).toEqual(['run_new'])
@@ -254,9 +412,9 @@ describe('sqlite store', () => {
     expect(() => new SqliteStore(dir)).toThrow(/newer hookgate/)
   })
 
-  it('uses WAL', () => {
+  it('uses WAL', async () => {
     const dir = tempDir()
-    open('sqlite', dir)
+    await open('sqlite', dir)
     const db = new DatabaseSync(join(dir, 'hookgate.db'), { readOnly: true })
     expect((db.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode).toBe('wal')
     db.close()
