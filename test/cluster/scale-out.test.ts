@@ -12,6 +12,7 @@ import {
 import { startRedis, stopAllRedis, type RedisServer } from '../helpers/redis-server.ts'
 import { body, getRun } from '../reliability/util.ts'
 import { FAKE_CLAUDE } from '../helpers/build-app.ts'
+import { readAudit } from '../helpers/conservation.ts'
 
 const LEASE_S = 3
 const LIMITED_SECRET = 'limited-caller-secret-0123456789abcdef'
@@ -346,6 +347,24 @@ describe('Redis stopped and restarted under load', () => {
     expect(new Set(spawned)).toEqual(new Set(ok))
     const listed = await fetch(`${a.url}/v1/runs?limit=200`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }).then(async (r) => await r.json() as { runs: Array<{ id: string, status: string }> })
     expect(new Set(listed.runs.map((r) => r.id))).toEqual(new Set(ok))
+
+    // Recounted from the audit logs: the gateway accepted exactly these, the worker finished exactly these.
+    const gatewayLog = readAudit(a.stateDir)
+    const workerLog = readAudit(w.stateDir)
+    expect(new Set(gatewayLog.filter((r) => r.event === 'accepted').map((r) => r.run))).toEqual(new Set(ok))
+    const finished = workerLog.filter((r) => r.event === 'finished').map((r) => r.run)
+    expect(finished.length).toBe(ok.length)
+    expect(new Set(finished)).toEqual(new Set(ok))
+
+    // Every run's stream is whole: seq 1… without a gap, ending in its result, also for the runs
+    // whose events waited in the worker's memory while Redis was away.
+    for (const id of ok) {
+      const { frames } = await followEvents(`${a.url}/v1/runs/${id}/events`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }).done
+      const ids = frames.map((f) => f.id)
+      expect(ids, id).toEqual(Array.from({ length: ids.length }, (_, i) => i + 1))
+      expect(frames.at(-1)?.event, id).toBe('result')
+      expect(frames.filter((f) => f.event === 'log' || f.event === 'text').length, id).toBeGreaterThan(0)
+    }
   }, 120_000)
 })
 
