@@ -34,7 +34,7 @@ export async function openProcessState (config: Config, env: NodeJS.ProcessEnv, 
   let store: RunStore | undefined
   try {
     audit = new AuditLog(config.state_dir, Date.now, { rotateBytes: config.audit.rotate_bytes })
-    store = createStore(config)
+    store = await createStore(config)
     const linkKey = await runLinkKey(config, store)
     const deps: GatewayDeps = {
       env,

@@ -46,7 +46,7 @@ export async function startWorker (flags: Pick<ServeFlags, 'config'>, env: NodeJ
   for (const problem of host.problems) log.error(`${problem.path}: ${problem.message}`)
   state.audit.append({ event: 'config', reason: 'worker', source: config.source })
 
-  const queue = new QueueWorker({
+  const queue = await QueueWorker.start({
     connection: cluster.store.connectionOptions(),
     prefix: `${cluster.store.prefix}bull`,
     concurrency: config.limits.concurrency,
@@ -54,7 +54,6 @@ export async function startWorker (flags: Pick<ServeFlags, 'config'>, env: NodeJ
     process: (runId) => gateway.registry.adopt(runId, (run) => { void trackDeliveries(gateway, run) }),
     onError: (error) => log.warn({ err: error }, 'run queue')
   })
-  await queue.ready()
 
   let stopping: Promise<void> | undefined
   const stop = async (): Promise<void> => {

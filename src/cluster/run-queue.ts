@@ -7,7 +7,10 @@
 // that stopped renewing its lock. Whether a run executes at all is decided by the store's claim
 // (queued → running, once), and a dead worker's runs are ended by the cluster's lease check — so
 // BullMQ's redelivery, which would run an agent twice, is never relied on.
-import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq'
+//
+// BullMQ is loaded on first use: a gateway on one machine never needs it, and importing it costs
+// about 25 MB of memory.
+import type { ConnectionOptions, Job, Queue } from 'bullmq'
 import type { RedisOptions } from 'ioredis'
 
 const QUEUE_NAME = 'runs'
@@ -22,35 +25,42 @@ export interface RunQueueOptions {
 }
 
 export class RunQueue {
-  readonly #queue: Queue
+  readonly #queue: Promise<Queue>
   readonly #timeoutMs: number
 
   constructor (opts: RunQueueOptions) {
     this.#timeoutMs = opts.timeoutMs
-    this.#queue = new Queue(QUEUE_NAME, {
-      connection: asBullOptions({ ...opts.connection, enableOfflineQueue: false }),
-      prefix: opts.prefix
+    this.#queue = import('bullmq').then(({ Queue }) => {
+      const queue = new Queue(QUEUE_NAME, {
+        connection: asBullOptions({ ...opts.connection, enableOfflineQueue: false }),
+        prefix: opts.prefix
+      })
+      // Connection errors surface as rejected operations; without a listener they would crash.
+      queue.on('error', () => {})
+      return queue
     })
-    // Connection errors surface as rejected operations; without a listener they would crash.
-    this.#queue.on('error', () => {})
   }
 
   async enqueue (runId: string): Promise<void> {
-    await this.#bounded(this.#queue.add('run', { runId }, { jobId: runId, removeOnComplete: 1000, removeOnFail: 1000, attempts: 1 }))
+    const queue = await this.#queue
+    await this.#bounded(queue.add('run', { runId }, { jobId: runId, removeOnComplete: 1000, removeOnFail: 1000, attempts: 1 }))
   }
 
   /** Runs waiting for a worker. */
   async depth (): Promise<number> {
-    return this.#bounded(this.#queue.getWaitingCount())
+    const queue = await this.#queue
+    return this.#bounded(queue.getWaitingCount())
   }
 
   /** Drops a run's job if it still waits (a run cancelled before any worker took it). */
   async remove (runId: string): Promise<void> {
-    await this.#bounded(this.#queue.remove(runId)).catch(() => 0)
+    const queue = await this.#queue
+    await this.#bounded(queue.remove(runId)).catch(() => 0)
   }
 
   async close (): Promise<void> {
-    await this.#bounded(this.#queue.close()).catch(() => {})
+    const queue = await this.#queue
+    await this.#bounded(queue.close()).catch(() => {})
   }
 
   async #bounded<T> (work: Promise<T>): Promise<T> {
@@ -80,9 +90,16 @@ export interface QueueWorkerOptions {
 
 /** Takes runs from the queue until closed. */
 export class QueueWorker {
-  readonly #worker: Worker
+  readonly #worker: import('bullmq').Worker
 
-  constructor (opts: QueueWorkerOptions) {
+  static async start (opts: QueueWorkerOptions): Promise<QueueWorker> {
+    const { Worker } = await import('bullmq')
+    const worker = new QueueWorker(Worker, opts)
+    await worker.#worker.waitUntilReady()
+    return worker
+  }
+
+  private constructor (Worker: typeof import('bullmq').Worker, opts: QueueWorkerOptions) {
     // Blocking reads wait for jobs: no command timeout, and ioredis must keep retrying (BullMQ's rule).
     const { commandTimeout: _unused, ...connection } = opts.connection
     this.#worker = new Worker(QUEUE_NAME, async (job: Job<{ runId: string }>) => {
@@ -98,11 +115,6 @@ export class QueueWorker {
       removeOnFail: { count: 1000 }
     })
     this.#worker.on('error', (error) => opts.onError?.(error))
-  }
-
-  /** Resolves once connected and waiting for jobs. */
-  async ready (): Promise<void> {
-    await this.#worker.waitUntilReady()
   }
 
   /** Stops taking jobs; resolves when the ones it holds have finished. */

@@ -12,7 +12,8 @@ import { parseConfig } from '../../src/config/load.ts'
 import type { Config } from '../../src/config/schema.ts'
 import { createExecaLauncher } from '../../src/runner/execa-launcher.ts'
 import { createStore } from '../../src/store/create-store.ts'
-import { RedisStore } from '../../src/store/redis-store.ts'
+import type { RedisStore } from '../../src/store/redis-store.ts'
+import { isShared } from '../../src/store/shared-store.ts'
 import { signHmacSha256 } from './sign.ts'
 
 export const FAKE_CLAUDE = resolve(import.meta.dirname, '../fixtures/fake-claude.mjs')
@@ -91,9 +92,9 @@ export async function buildTestGateway (opts: TestGatewayOptions = {}): Promise<
   const logStream = new Writable({ write (chunk, _enc, cb) { logs.push(String(chunk)); cb() } })
   const now = opts.now ?? Date.now
   const audit = new AuditLog(config.state_dir, now)
-  const store = createStore(config)
+  const store = await createStore(config)
   // As `serve` does: a shared store is connected before the gateway starts (recovery reads it).
-  if (store instanceof RedisStore && !(await store.ready(5000))) throw new Error(`no Redis at ${config.store}`)
+  if (isShared(store) && !(await (store as RedisStore).ready(5000))) throw new Error(`no Redis at ${config.store}`)
   const app = await buildApp(config, {
     store,
     env: { PATH: process.env.PATH, ...opts.env },
