@@ -39,6 +39,9 @@ COPY bin/ ./bin/
 COPY src/ ./src/
 COPY openapi/ ./openapi/
 COPY deploy/ ./deploy/
+# Set here rather than trusted from the build context: a checkout with core.fileMode=false (or made
+# on Windows) loses the executable bit, and the container would then fail to start at all.
+RUN chmod 0755 /app/deploy/docker-entrypoint.sh
 
 # The only writable places are this volume (state, agent HOME) and /tmp, so the
 # container runs with a read-only root filesystem.
@@ -56,5 +59,7 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
 # hookgate drains runs on SIGTERM for `shutdown_grace` seconds (default 10): give the
 # container a longer stop timeout (compose stop_grace_period, docker stop -t).
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["node", "/app/bin/hookgate.ts"]
+# Checks the mounted config and the state volume, then execs `node /app/bin/hookgate.ts "$@"` (so
+# SIGTERM reaches hookgate); anything that is not a hookgate command runs as given (`docker run -it IMAGE sh`).
+ENTRYPOINT ["/app/deploy/docker-entrypoint.sh"]
 CMD ["serve", "--config", "/etc/hookgate/hookgate.yaml", "--host", "0.0.0.0", "--port", "8787"]

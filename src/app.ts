@@ -9,6 +9,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config/schema.ts'
 import { Gateway, type GatewayDeps } from './gateway.ts'
 import { loggerOptions } from './logger.ts'
+import { secretScrubberFor } from './secrets/configured-secrets.ts'
 import { OverloadedError } from './errors.ts'
 import errors from './plugins/errors.ts'
 import openapi from './plugins/openapi.ts'
@@ -16,11 +17,14 @@ import hooksRoute from './routes/hooks.ts'
 import runsRoute from './routes/runs.ts'
 import healthRoute from './routes/health.ts'
 import docsRoute from './routes/docs.ts'
+import metricsRoute from './routes/metrics.ts'
 import { DEFAULT_SSE_OPTIONS, type SseOptions } from './sse/sse-stream.ts'
 
 /** How long open event streams get to send their run's result before the sockets are closed. */
 const STREAM_FLUSH_MS = 2000
 const DRAINING_RETRY_AFTER_S = 10
+/** Answered while draining too: a shutdown is when health and metrics matter most. */
+const OPERATIONS = new Set(['/healthz', '/readyz', '/metrics'])
 
 export interface AppOptions extends GatewayDeps {
   /** Where the process log goes (default stdout). */
@@ -36,7 +40,7 @@ declare module 'fastify' {
 
 export async function buildApp (config: Config, opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: loggerOptions(config.log.level, opts.logStream),
+    logger: loggerOptions(config.log.level, opts.logStream, secretScrubberFor(config, opts.env)),
     trustProxy: config.server.trust_proxy,
     bodyLimit: config.limits.body_bytes,
     // Slow-header and slow-body clients are cut off; SSE responses are not affected (they are responses).
@@ -58,7 +62,7 @@ export async function buildApp (config: Config, opts: AppOptions): Promise<Fasti
 
   // Stop accepting the moment shutdown begins; health routes answer for themselves.
   app.addHook('onRequest', async (request) => {
-    if (gateway.registry.draining && request.routeOptions.url !== '/healthz' && request.routeOptions.url !== '/readyz') {
+    if (gateway.registry.draining && !OPERATIONS.has(request.routeOptions.url ?? '')) {
       throw Object.assign(new OverloadedError('The gateway is shutting down'), { retryAfter: DRAINING_RETRY_AFTER_S })
     }
   })
@@ -75,6 +79,7 @@ export async function buildApp (config: Config, opts: AppOptions): Promise<Fasti
   await app.register(hooksRoute, { gateway, sse })
   await app.register(runsRoute, { gateway, sse })
   await app.register(healthRoute, { gateway })
+  await app.register(metricsRoute, { gateway })
   await app.register(docsRoute)
 
   // Recovery from a crash happens before the first request can arrive (listen() waits for ready).

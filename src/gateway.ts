@@ -34,6 +34,7 @@ import { ControlBus } from './cluster/control-bus.ts'
 import { ClusterMember, newInstanceId } from './cluster/cluster-member.ts'
 import { RunQueue } from './cluster/run-queue.ts'
 import type { AnswerResult } from './permissions/permission-broker.ts'
+import { GatewayMetrics } from './metrics/gateway-metrics.ts'
 
 const DAY_MS = 24 * 3600 * 1000
 const PRUNE_EVERY_MS = 3600 * 1000
@@ -92,6 +93,8 @@ export class Gateway {
   readonly sessions: SessionService
   readonly permissions: PermissionBroker
   readonly controls = new RunControls()
+  /** This instance's Prometheus registry and metrics (GET /metrics). */
+  readonly metrics: GatewayMetrics
   /** Present when the store is shared with other processes (gateway replicas, workers). */
   readonly cluster: ClusterParts | null
   readonly #outbound: Outbound & { close?: () => Promise<void> }
@@ -100,6 +103,12 @@ export class Gateway {
   constructor (config: Config, deps: GatewayDeps) {
     this.config = config
     this.deps = deps
+    this.metrics = new GatewayMetrics({
+      queued: () => this.registry.queued,
+      running: () => this.registry.running,
+      sseClients: () => this.streams.size,
+      limits: { concurrency: config.limits.concurrency, queue: config.limits.queue }
+    }, { now: deps.now, processMetrics: config.metrics.enabled && deps.role !== 'worker' })
     this.verifiers = new Map(Object.entries(config.callers).map(([id, c]) => [id, createVerifier(c.scheme)]))
     this.policy = compilePolicy(config)
     this.confirmations = new ConfirmationStore<PendingConfirmation>(deps.store, { now: deps.now })
@@ -147,11 +156,17 @@ export class Gateway {
       }),
       hooks: {
         onAccepted: (run) => deps.audit.append({ ...who(run.snapshot()), event: 'accepted', command: run.request.command, ...this.#prompt(run.request.prompt) }),
-        onStarted: (run, pid) => deps.audit.append({ ...who(run.snapshot()), event: 'started', pid }),
+        onStarted: (run, pid) => {
+          // The process exists whether or not its line can be written.
+          this.metrics.runs.spawned(run)
+          deps.audit.append({ ...who(run.snapshot()), event: 'started', pid })
+        },
         onFinished: (run) => {
           const r = run.snapshot()
           const event = r.status === 'cancelled' ? 'cancelled' : r.status === 'interrupted' ? 'interrupted' : 'finished'
           deps.audit.append({ ...who(r), event, status: r.status, exit_code: r.exit_code, duration_ms: r.duration_ms, ...(r.error !== null ? { reason: r.error.slice(0, 200) } : {}) })
+          // After the line: a hook that throws is called again, and must not count twice.
+          this.metrics.runs.finished(r)
         },
         // A crash between the store's commit and the `accepted` line leaves a run the log never
         // accepted: the line is written now, marked as recovered, so both count the same runs.
@@ -165,6 +180,7 @@ export class Gateway {
         },
         onRecovered: (r, reason, killed) => {
           deps.audit.append({ ...who(r), event: 'interrupted', status: r.status, exit_code: null, duration_ms: r.duration_ms, reason, leftover_processes: killed })
+          this.metrics.runs.recovered(r)
         }
       }
     })
@@ -178,7 +194,8 @@ export class Gateway {
       adapterFor,
       linkFor: (id) => this.links.linkFor(id),
       ...(this.cluster !== null ? { holds: (id: string) => this.registry.holds(id) } : {}),
-      ...(deps.deliveryRetry !== undefined ? { retry: deps.deliveryRetry } : {})
+      ...(deps.deliveryRetry !== undefined ? { retry: deps.deliveryRetry } : {}),
+      onAttempt: (attempt) => this.metrics.delivery(attempt)
     })
   }
 
@@ -199,6 +216,7 @@ export class Gateway {
 
   async stop (): Promise<void> {
     clearInterval(this.#pruneTimer)
+    this.metrics.close()
     await this.deliveries.stop()
     await this.#outbound.close?.()
     if (this.cluster !== null) {
@@ -231,6 +249,7 @@ export class Gateway {
       await queue?.remove(run.id)
       run.refresh(cancelled)
       this.deps.audit.append({ caller: cancelled.caller, user: cancelled.user, run: cancelled.id, event: 'cancelled', status: 'cancelled', exit_code: null, duration_ms: null, reason: reason.slice(0, 200) })
+      this.metrics.runs.finished(cancelled)
       await this.deliveries.resumeRun(run.id).catch(() => {})
       return true
     }

@@ -1,11 +1,15 @@
 // Process log options. Signature headers, bearer tokens and the `token` query parameter are
-// removed before anything is written: together with a body they would be a replay kit.
+// removed before anything is written: together with a body they would be a replay kit. On top of
+// that every finished line goes through the secret scrubber, so a configured secret that reaches a
+// log message some other way (an error quoting a URL with a bot token in it) is still never written.
 import type { FastifyServerOptions } from 'fastify'
+import type { SecretScrubber } from './secrets/secret-scrubber.ts'
 import { CREDENTIAL_HEADERS } from './verify/scheme-headers.ts'
 
 // Every scheme's credential header (the Telegram one is the secret itself), from the one list.
 const REDACT = [
   'req.headers.authorization',
+  'req.headers["proxy-authorization"]',
   'req.headers.cookie',
   ...CREDENTIAL_HEADERS.filter((name) => name !== 'authorization').map((name) => `req.headers["${name}"]`)
 ]
@@ -14,7 +18,8 @@ export function stripTokenFromUrl (url: string): string {
   return url.replace(/([?&]token=)[^&#]*/g, '$1[redacted]')
 }
 
-export function loggerOptions (level: string, stream?: NodeJS.WritableStream): FastifyServerOptions['logger'] {
+/** `scrubber`: the process's configured secrets, removed from every line written. */
+export function loggerOptions (level: string, stream?: NodeJS.WritableStream, scrubber?: SecretScrubber): FastifyServerOptions['logger'] {
   return {
     level,
     redact: { paths: REDACT, censor: '[redacted]' },
@@ -23,6 +28,8 @@ export function loggerOptions (level: string, stream?: NodeJS.WritableStream): F
         return { method: req.method, url: stripTokenFromUrl(req.url), ip: req.ip }
       }
     },
+    // The line is scrubbed as written (JSON), which is why the scrubber also knows secrets JSON-escaped.
+    ...(scrubber !== undefined && scrubber.size > 0 ? { hooks: { streamWrite: (line: string) => scrubber.scrub(line) } } : {}),
     ...(stream !== undefined ? { stream } : {})
   } as FastifyServerOptions['logger']
 }

@@ -12,6 +12,7 @@ import { checkHost } from './config/host-checks.ts'
 import { ConfigError } from './errors.ts'
 import { Gateway } from './gateway.ts'
 import { loggerOptions } from './logger.ts'
+import { secretScrubberFor } from './secrets/configured-secrets.ts'
 import type { RunState } from './runs/run-state.ts'
 import { QueueWorker } from './cluster/run-queue.ts'
 import type { DeliveryChannel } from './store/run-store.ts'
@@ -31,7 +32,7 @@ export async function startWorker (flags: Pick<ServeFlags, 'config'>, env: NodeJ
   }
   const host = await checkHost(config, env)
   if (host.sandboxProblems.length > 0) throw new ConfigError(host.sandboxProblems)
-  const log = pino(loggerOptions(config.log.level) as pino.LoggerOptions)
+  const log = pino(loggerOptions(config.log.level, undefined, secretScrubberFor(config, env)) as pino.LoggerOptions)
   const state = await openProcessState(config, env, { bwrapPath: host.bwrapPath, role: 'worker' })
   let gateway: Gateway
   try {

@@ -1,4 +1,4 @@
-// The audit log (contract §8): one JSON object per line, each chained to the previous one by an
+// The audit log: one JSON object per line, each chained to the previous one by an
 // HMAC, written synchronously so a record is on its way to disk before the answer it explains is
 // sent. See docs/audit.md for the format, rotation, the head anchor and what tampering it detects.
 //

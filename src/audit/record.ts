@@ -1,4 +1,4 @@
-// One audit record as a line of bytes (contract §8): how it is built and keyed, and how a line read
+// One audit record as a line of bytes: how it is built and keyed, and how a line read
 // back is taken apart again. The hash is computed over the exact bytes written, so the verifier needs
 // no canonical JSON: it strips the fixed-width `,"hash":"…"` suffix and recomputes the HMAC.
 import { createHmac, createSecretKey, type KeyObject } from 'node:crypto'

@@ -18,6 +18,7 @@ const COMMANDS: readonly CommandEntry[] = [
   { name: 'send', summary: 'sign TEXT, send it to the gateway and stream the run', load: async () => (await import('./send.ts')).sendCommand },
   { name: 'sign', summary: 'print signature headers for a body (FILE or stdin)', load: async () => (await import('./sign.ts')).signCommand },
   { name: 'check', summary: 'validate a configuration file', load: async () => (await import('./check.ts')).checkCommand },
+  { name: 'doctor', summary: 'check this machine for what the configuration needs', load: async () => (await import('./doctor.ts')).doctorCommand },
   { name: 'openapi', summary: 'print the OpenAPI document (JSON)', load: async () => (await import('./openapi.ts')).openapiCommand },
   { name: 'audit', summary: 'audit verify [FILE]: check the audit log\'s hash chain', load: async () => (await import('./audit.ts')).auditCommand },
   { name: 'worker', summary: 'take runs from the shared queue and run them here (scale-out)', load: async () => (await import('./worker.ts')).workerCommand }

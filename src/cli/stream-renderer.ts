@@ -1,4 +1,4 @@
-// Shows a run's event stream (contract §3.3) on the terminal: assistant text as it arrives on stdout,
+// Shows a run's event stream on the terminal: assistant text as it arrives on stdout,
 // one line per tool call, agent log lines dimmed on stderr, and the final status line.
 import type { Run } from '../schemas/run.ts'
 import type { CliContext } from './context.ts'

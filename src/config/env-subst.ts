@@ -7,6 +7,8 @@
 // - `$${` writes a literal `${`. Only that sequence is an escape, so `$`, `$$` and `$NAME`
 //   elsewhere (passwords, shell snippets in prompts) stay exactly as written.
 // - Substituted text is not scanned again: a value containing `${X}` stays literal.
+// Every substituted value is reported back: `${NAME}` is how secrets enter the config, so each one
+// is treated as a secret that must never leave the gateway (src/secrets/).
 import { childPointer, isObject, type ConfigProblem } from './problems.ts'
 
 const REFERENCE = /^\{([A-Za-z_][A-Za-z0-9_]*)\}/
@@ -17,15 +19,19 @@ export interface Substituted {
   readonly problems: ConfigProblem[]
   /** Pointers of strings that were exactly one `${NAME}`: these may take the type the schema expects (e.g. `port: ${PORT}`). */
   readonly whole: ReadonlySet<string>
+  /** Each distinct value substitution put in, in order of first use. */
+  readonly values: readonly string[]
 }
 
 /** Returns a substituted copy of a parsed YAML value; the input is not modified. */
 export function substituteEnv (value: unknown, env: NodeJS.ProcessEnv): Substituted {
   const problems: ConfigProblem[] = []
   const whole = new Set<string>()
+  const values = new Set<string>()
   const walk = (node: unknown, path: string): unknown => {
     if (typeof node === 'string') {
       const out = substituteString(node, env)
+      for (const found of out.values) values.add(found)
       for (const message of out.problems) problems.push({ path, message })
       if (out.whole) whole.add(path)
       return out.text
@@ -35,12 +41,14 @@ export function substituteEnv (value: unknown, env: NodeJS.ProcessEnv): Substitu
     if (isObject(node)) return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, walk(v, childPointer(path, k))]))
     return node
   }
-  return { value: walk(value, ''), problems, whole }
+  const substituted = walk(value, '')
+  return { value: substituted, problems, whole, values: [...values] }
 }
 
-function substituteString (text: string, env: NodeJS.ProcessEnv): { text: string, problems: string[], whole: boolean } {
-  if (!text.includes('$')) return { text, problems: [], whole: false }
+function substituteString (text: string, env: NodeJS.ProcessEnv): { text: string, problems: string[], whole: boolean, values: string[] } {
+  if (!text.includes('$')) return { text, problems: [], whole: false, values: [] }
   const problems: string[] = []
+  const values: string[] = []
   let out = ''
   let i = 0
   while (i < text.length) {
@@ -64,6 +72,7 @@ function substituteString (text: string, env: NodeJS.ProcessEnv): { text: string
         const found = env[name]
         if (found === undefined) problems.push(`environment variable ${name} is not set`)
         else if (found === '') problems.push(`environment variable ${name} is not set (it is empty)`)
+        else values.push(found)
         out += found ?? ''
         i += 1 + match[0].length
       }
@@ -72,5 +81,5 @@ function substituteString (text: string, env: NodeJS.ProcessEnv): { text: string
       i++
     }
   }
-  return { text: out, problems, whole: WHOLE.test(text) }
+  return { text: out, problems, whole: WHOLE.test(text), values }
 }

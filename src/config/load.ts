@@ -65,7 +65,7 @@ export function parseConfig (yamlText: string, env: NodeJS.ProcessEnv, opts: Con
   }
   const substituted = substituteEnv(raw, env)
   const failed = new Set(substituted.problems.map((p) => p.path))
-  const built = tryBuild(substituted.value, opts, substituted.whole)
+  const built = tryBuild(substituted.value, opts, substituted.whole, substituted.values)
   // A value that could not be substituted would only add noise ("secret is 0 bytes").
   const problems = [...substituted.problems, ...built.problems.filter((p) => !failed.has(p.path))]
   if (problems.length > 0 || built.config === null) throw new ConfigError(withLines(problems, doc, lineCounter))
@@ -83,12 +83,12 @@ export function formatProblem (problem: ConfigProblem): string {
  * it goes through the same defaults, schema and rules as a file. @throws ConfigError
  */
 export function buildConfig (input: unknown, opts: ConfigOrigin): Config {
-  const built = tryBuild(structuredClone(input), opts, new Set())
+  const built = tryBuild(structuredClone(input), opts, new Set(), [])
   if (built.config === null) throw new ConfigError(built.problems)
   return built.config
 }
 
-function tryBuild (input: unknown, opts: ConfigOrigin, coercible: ReadonlySet<string>): { config: Config | null, problems: ConfigProblem[] } {
+function tryBuild (input: unknown, opts: ConfigOrigin, coercible: ReadonlySet<string>, substituted: readonly string[]): { config: Config | null, problems: ConfigProblem[] } {
   if (!isObject(input)) {
     const message = input === null || input === undefined
       ? 'the configuration is empty: it needs at least a `callers:` section'
@@ -101,10 +101,10 @@ function tryBuild (input: unknown, opts: ConfigOrigin, coercible: ReadonlySet<st
   // The policy compiler needs a valid shape; it finds what only compiling reveals (a block pattern
   // that matches everything, a confirm value outside choices), so `hookgate check` reports it too.
   const policy = policyProblems(value as unknown as Config)
-  return { config: policy.length > 0 ? null : finish(value, opts), problems: policy }
+  return { config: policy.length > 0 ? null : finish(value, opts, substituted), problems: policy }
 }
 
-function finish (valid: JsonObject, opts: ConfigOrigin): Config {
+function finish (valid: JsonObject, opts: ConfigOrigin, substituted: readonly string[]): Config {
   const agent = valid.agent as JsonObject
   const callers = Object.fromEntries(Object.entries(valid.callers as Record<string, JsonObject>).map(([id, caller]) => {
     const own = caller.agent as JsonObject | undefined
@@ -123,7 +123,8 @@ function finish (valid: JsonObject, opts: ConfigOrigin): Config {
       cwd: resolve(opts.baseDir, agent.cwd as string)
     },
     source: opts.source === null ? null : resolve(opts.source),
-    demo: agent.profile === 'demo'
+    demo: agent.profile === 'demo',
+    secret_values: [...substituted]
   }
   return deepFreeze(config) as unknown as Config
 }

@@ -1,4 +1,4 @@
-// Rules for callers of the platform schemes (contract §6): who may use them (`users`), which `reply:`
+// Rules for callers of the platform schemes: who may use them (`users`), which `reply:`
 // keys each platform takes and needs, the GitHub `prompt`, and the signed `callback` any caller may
 // have. Tolerant of wrong shapes like rules.ts: the schema has already reported those.
 import { isPlatformScheme, type PlatformScheme } from '../platforms/adapter.ts'

@@ -1,4 +1,4 @@
-// The configuration used when there is no file (contract §6.6): one local caller whose secret is
+// The configuration used when there is no file: one local caller whose secret is
 // generated once and kept in the state directory, so `hookgate send` can sign with no flags.
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'

@@ -62,12 +62,12 @@ export const CallerAgentSchema = Type.Unsafe<Partial<Static<typeof AgentSchema>>
 export const SessionsSchema = Type.Object({
   idle: Seconds('Seconds a conversation may rest before the next message starts a fresh agent session', 1800, 1),
   max_age: Seconds('Seconds after its start that a conversation is replaced by a fresh agent session', 14400, 1)
-}, { additionalProperties: false, description: 'Agent sessions (contract §7): runs from the same caller, user and thread continue one session' })
+}, { additionalProperties: false, description: 'Agent sessions: runs from the same caller, user and thread continue one session' })
 
 export const PermissionsSchema = Type.Object({
   timeout: Seconds('Seconds to answer a permission request; no answer by then is a deny', 600, 1),
   max_per_run: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 20, description: 'Permission questions one run may ask; past it every further request is denied without asking' }))
-}, { additionalProperties: false, description: 'Permission relay (contract §7)' })
+}, { additionalProperties: false, description: 'Permission relay' })
 
 export const LimitsSchema = Type.Object({
   concurrency: Type.Optional(Type.Integer({ minimum: 1, default: 2, description: 'Runs executing at once on this machine' })),
@@ -113,7 +113,7 @@ export const SchemeName = Type.Union([
   Type.Literal('teams'),
   Type.Literal('telegram'),
   Type.Literal('discord')
-], { description: 'How requests from this caller are signed (contract §4); the platform schemes also fix how messages are read and answered (§5)' })
+], { description: 'How requests from this caller are signed; the platform schemes also fix how messages are read and answered' })
 
 export const ReplySchema = Type.Object({
   api_base: Type.Optional(Type.String({ format: 'uri', description: 'twilio, line, telegram, discord, slack (Web API): base URL of the platform API (defaults to the real one; tests point it at a local server)' })),
@@ -123,7 +123,7 @@ export const ReplySchema = Type.Object({
   webhook_url: Type.Optional(Type.String({ format: 'uri', description: 'teams: Workflows webhook URL that receives results which miss the 5 s answer window' })),
   application_id: Type.Optional(Type.String({ pattern: '^[0-9]{1,24}$', description: 'discord: application id the follow-up webhook is addressed to' })),
   response_type: Type.Optional(Type.Union([Type.Literal('ephemeral'), Type.Literal('in_channel')], { description: 'slack: who sees results sent to response_url (default ephemeral: only the user who asked)' }))
-}, { additionalProperties: false, description: 'How results go back to the platform (contract §6); which keys apply depends on the scheme' })
+}, { additionalProperties: false, description: 'How results go back to the platform; which keys apply depends on the scheme' })
 
 export const CallbackSchema = Type.Object({
   url: Type.String({ format: 'uri', description: 'Receives the finished run object as a POST' }),
@@ -168,6 +168,11 @@ export const LogSchema = Type.Object({
   ], { default: 'info', description: 'Log level' }))
 }, { additionalProperties: false, description: 'Process log (JSON lines on stdout)' })
 
+export const MetricsSchema = Type.Object({
+  enabled: Type.Optional(Type.Boolean({ default: true, description: 'Serve Prometheus metrics at GET /metrics (false: 404)' })),
+  token: Type.Optional(Type.String({ pattern: '^[\\x21-\\x7e]{16,512}$', description: 'Bearer token GET /metrics requires (`Authorization: Bearer <token>`, else 401); 16 to 512 printable ASCII characters. Without it the endpoint is open to whoever reaches the listener' }))
+}, { additionalProperties: false, description: 'Prometheus metrics (docs/metrics.md)' })
+
 export const ConfigSchema = Type.Object({
   server: Type.Optional({ ...ServerSchema, default: {} }),
   state_dir: Type.Optional(Type.String({ minLength: 1, default: '.hookgate', description: 'Directory for the database, the audit log and generated secrets, relative to the config file' })),
@@ -200,6 +205,7 @@ export const ConfigSchema = Type.Object({
   commands: Type.Optional(Type.Record(Type.String({ pattern: '^[a-z][a-z0-9_-]{0,31}$' }), CommandSchema, { default: {}, additionalProperties: false, description: 'Slash commands by name' })),
   callers: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }), CallerSchema, { additionalProperties: false, description: 'Who may call, by the id used in /v1/hooks/{caller}' }),
   audit: Type.Optional({ ...AuditSchema, default: {} }),
+  metrics: Type.Optional({ ...MetricsSchema, default: {} }),
   log: Type.Optional({ ...LogSchema, default: {} })
 }, { additionalProperties: false })
 
@@ -216,11 +222,14 @@ export type Config = Readonly<Required<Omit<ConfigInput, 'admin_token'>> & Pick<
   readonly policy: Required<Static<typeof PolicySchema>>
   readonly audit: Required<Static<typeof AuditSchema>>
   readonly log: Required<Static<typeof LogSchema>>
+  readonly metrics: MetricsConfig
   readonly redis: RedisConfig
   /** Absolute path of the file the config came from, or null for the built-in quick-start config. */
   readonly source: string | null
   /** True when the agent is the built-in demo: every answer says so. */
   readonly demo: boolean
+  /** Every value `${NAME}` substitution put in: each is a secret that must never leave the gateway. */
+  readonly secret_values: readonly string[]
 }
 export type CallerConfig = Static<typeof CallerSchema>
 export type ReplyConfig = Static<typeof ReplySchema>
@@ -229,5 +238,6 @@ export type CommandConfig = Static<typeof CommandSchema>
 export type ToolsConfig = Static<typeof ToolsSchema>
 /** `idle_timeout` stays optional: absent means the profile's own default. */
 export type AgentConfig = Required<Omit<Static<typeof AgentSchema>, 'idle_timeout'>> & Pick<Static<typeof AgentSchema>, 'idle_timeout'>
+export type MetricsConfig = Required<Omit<Static<typeof MetricsSchema>, 'token'>> & Pick<Static<typeof MetricsSchema>, 'token'>
 export type RedisConfig = Required<Omit<Static<typeof RedisSchema>, 'password'>> & Pick<Static<typeof RedisSchema>, 'password'>
 export type CallerAgentConfig = Static<typeof CallerAgentSchema>

@@ -1,4 +1,4 @@
-// The caller's callback (contract §6): the finished run object POSTed to the configured URL and
+// The caller's callback: the finished run object POSTed to the configured URL and
 // signed with Standard Webhooks, so the receiver can check it came from us with the official SDK.
 // The webhook-id is the delivery's id, the same on every retry, so the receiver can drop repeats;
 // the timestamp is taken when the attempt is made, so a retry hours later is still inside the

@@ -36,6 +36,18 @@ export interface DeliveryServiceOptions {
    * ends a run delivers its result; the others leave it alone.
    */
   holds?: (runId: string) => boolean
+  /** Every attempt to send, with its result (metrics). */
+  onAttempt?: (attempt: DeliveryAttempt) => void
+}
+
+/** One attempt to send something to a platform API or a callback URL. */
+export interface DeliveryAttempt {
+  /** The platform's scheme (`slack`, `telegram`, …), or `callback` for a caller's callback URL. */
+  platform: string
+  /** `reply`, `callback`, `progress` (a live view), `notice` or `permission`. */
+  channel: string
+  /** `delivered`; `retrying`: failed, to be tried again; `failed`: failed, given up. */
+  result: 'delivered' | 'retrying' | 'failed'
 }
 
 const FIRST_PROGRESS_MS = 1000
@@ -134,27 +146,27 @@ export class DeliveryService {
   sendNotice (callerId: string, adapter: PlatformAdapter, target: ReplyTarget, text: string, user: string | null): void {
     const parts = splitMessage(text, adapter.limits).slice(0, adapter.limits.maxMessages)
     let progress: DeliveryProgress = { sent: 0 }
-    this.#sendOnce(callerId, user, 'notice', async (p) => { progress = p }, (ctx) => adapter.deliver(ctx, target, parts, progress))
+    this.#sendOnce(callerId, user, adapter.scheme, 'notice', async (p) => { progress = p }, (ctx) => adapter.deliver(ctx, target, parts, progress))
   }
 
   /**
-   * A permission question (contract §7) to the chat a run came from: with buttons where the adapter
+   * A permission question to the chat a run came from: with buttons where the adapter
    * has them, else as text. Not stored: the question expires within minutes, and an unanswered one
    * is a deny, so a gateway restart (which interrupts the run anyway) loses nothing.
    */
   sendPermission (callerId: string, adapter: PlatformAdapter, target: ReplyTarget, ask: PermissionAsk, user: string | null, onFailed: () => void): void {
     if (adapter.askPermission !== undefined) {
       const askPermission = adapter.askPermission.bind(adapter)
-      this.#sendOnce(callerId, user, 'permission', async () => {}, (ctx) => askPermission(ctx, target, ask), onFailed)
+      this.#sendOnce(callerId, user, adapter.scheme, 'permission', async () => {}, (ctx) => askPermission(ctx, target, ask), onFailed)
     } else {
       const parts = splitMessage(ask.text, adapter.limits).slice(0, adapter.limits.maxMessages)
       let progress: DeliveryProgress = { sent: 0 }
-      this.#sendOnce(callerId, user, 'permission', async (p) => { progress = p }, (ctx) => adapter.deliver(ctx, target, parts, progress), onFailed)
+      this.#sendOnce(callerId, user, adapter.scheme, 'permission', async (p) => { progress = p }, (ctx) => adapter.deliver(ctx, target, parts, progress), onFailed)
     }
   }
 
   /** A few quick attempts for a message that is not worth keeping across restarts. */
-  #sendOnce (callerId: string, user: string | null, channel: string, save: (p: DeliveryProgress) => Promise<void>, send: (ctx: DeliveryContext) => Promise<void>, onFailed?: () => void): void {
+  #sendOnce (callerId: string, user: string | null, platform: string, channel: string, save: (p: DeliveryProgress) => Promise<void>, send: (ctx: DeliveryContext) => Promise<void>, onFailed?: () => void): void {
     const caller = this.#o.config.callers[callerId]
     if (caller === undefined || this.#stopped) return
     const ctx = this.#context(callerId, caller, `${channel}-${this.#o.now()}-${Math.random().toString(36).slice(2)}`, save)
@@ -162,9 +174,11 @@ export class DeliveryService {
       for (let attempt = 1; ; attempt++) {
         try {
           await send(ctx)
+          this.#attempted(platform, channel, 'delivered')
           return
         } catch (error) {
           const retry = error instanceof DeliveryError && error.retryable && attempt < 3 && !this.#stopped
+          this.#attempted(platform, channel, retry ? 'retrying' : 'failed')
           if (!retry) {
             this.#o.audit.append({ event: 'delivery', caller: callerId, user, channel, status: 'failed', attempts: attempt, reason: describe(error) })
             try { onFailed?.() } catch {}
@@ -204,11 +218,13 @@ export class DeliveryService {
     this.#busy.add(key)
     let d: StoredDelivery | null = null
     let run: Run | undefined
+    let platform = 'none'
     try {
       d = await this.#o.store.getDelivery(runId, channel)
       if (d === null || d.state !== 'pending') return
       const state = await this.#o.getRun(runId)
       if (state === null) return
+      platform = channel === 'callback' ? 'callback' : state.request.reply?.scheme ?? 'none'
       run = state.snapshot()
       if (!FINAL_STATUSES.has(run.status)) return
       const caller = this.#o.config.callers[run.caller]
@@ -230,15 +246,16 @@ export class DeliveryService {
         await adapter.deliver(this.#context(run.caller, caller, `${runId}.reply`, save), reply.target, parts, progress)
       }
       await this.#o.store.updateDelivery({ ...d, state: 'done', attempts: d.attempts + 1, progress, error: null })
+      this.#attempted(platform, channel, 'delivered')
       this.#audit(run, runId, channel, 'delivered', d.attempts + 1)
     } catch (error) {
-      await this.#failed(runId, channel, d, run, error)
+      await this.#failed(runId, channel, d, run, error, platform)
     } finally {
       this.#busy.delete(key)
     }
   }
 
-  async #failed (runId: string, channel: DeliveryChannel, d: StoredDelivery | null, run: Run | undefined, error: unknown): Promise<void> {
+  async #failed (runId: string, channel: DeliveryChannel, d: StoredDelivery | null, run: Run | undefined, error: unknown, platform: string): Promise<void> {
     if (d === null || run === undefined || error instanceof StoreUnavailableError) {
       // The state could not be read or written: try again shortly, from the progress last saved (a
       // part sent but not yet recorded goes out again: at least once, never lost).
@@ -256,6 +273,7 @@ export class DeliveryService {
       try {
         await this.#o.store.updateDelivery({ ...latest, attempts, nextAt: this.#o.now() + wait, error: reason })
       } catch {}
+      this.#attempted(platform, channel, 'retrying')
       this.#audit(run, runId, channel, 'retrying', attempts, reason)
       this.#schedule(runId, channel, wait)
       return
@@ -265,6 +283,7 @@ export class DeliveryService {
     } catch {
       // Left pending: the next start tries again, which beats forgetting it.
     }
+    this.#attempted(platform, channel, 'failed')
     this.#audit(run, runId, channel, 'failed', attempts, reason)
     this.#o.log?.warn({ run: runId, channel, attempts, err: reason }, 'delivery failed')
   }
@@ -300,7 +319,11 @@ export class DeliveryService {
         const d = await this.#o.store.getDelivery(run.id, 'reply')
         if (d === null || d.state !== 'pending' || this.#answered.has(`${run.id}:reply`) || run.isFinal) return
         const save = async (p: DeliveryProgress): Promise<void> => { await this.#o.store.updateDelivery({ ...d, progress: { ...p } }) }
-        await adapter.progress!(this.#context(run.request.caller, caller, `${run.id}.reply`, save), reply.target, view, d.progress)
+        await adapter.progress!(this.#context(run.request.caller, caller, `${run.id}.reply`, save), reply.target, view, d.progress).catch((error: unknown) => {
+          this.#attempted(reply.scheme, 'progress', 'failed')
+          throw error
+        })
+        this.#attempted(reply.scheme, 'progress', 'delivered')
         lastSent = view
       } catch (error) {
         if (error instanceof DeliveryError && error.retryAfterMs !== null) holdUntil = this.#o.now() + error.retryAfterMs
@@ -318,6 +341,10 @@ export class DeliveryService {
     }
     const first = setTimeout(tick, FIRST_PROGRESS_MS)
     first.unref()
+  }
+
+  #attempted (platform: string, channel: string, result: DeliveryAttempt['result']): void {
+    try { this.#o.onAttempt?.({ platform, channel, result }) } catch {}
   }
 
   #context (callerId: string, caller: CallerConfig, deliveryId: string, save: (p: DeliveryProgress) => Promise<void>): DeliveryContext {

@@ -1,4 +1,4 @@
-// The words of a permission question in a chat (contract §7), the same on every platform: what the
+// The words of a permission question in a chat, the same on every platform: what the
 // agent wants to do, and the two commands that answer it.
 import type { PermissionAsk } from '../platforms/adapter.ts'
 

@@ -1,4 +1,4 @@
-// Answers a webhook request with its run, in the mode the caller asked for (contract §3.1):
+// Answers a webhook request with its run, in the mode the caller asked for:
 // the live event stream, 202 at once, or a bounded wait for the finished run.
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Gateway } from '../gateway.ts'

@@ -1,4 +1,4 @@
-// The built-in commands every caller has (contract §3.1): they answer at once and start no run,
+// The built-in commands every caller has: they answer at once and start no run,
 // except /confirm, which starts the run it confirms.
 import type { Gateway } from '../gateway.ts'
 import type { Notice } from '../schemas/http.ts'

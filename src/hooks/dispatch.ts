@@ -9,6 +9,7 @@ import type { DeliveryChannel } from '../store/run-store.ts'
 import type { Notice } from '../schemas/http.ts'
 import type { ReplyTarget, PlatformScheme } from '../platforms/adapter.ts'
 import { OverloadedError, PolicyDeniedError, RateLimitedError } from '../errors.ts'
+import { refusalOutcome, type RequestOutcome } from '../metrics/request-outcome.ts'
 import { cancelNotice, helpNotice, newSessionNotice, statusNotice } from './builtins.ts'
 import { answerPermission } from './permission-answer.ts'
 import { pickProject } from './pick-project.ts'
@@ -42,9 +43,17 @@ export interface DispatchHooks {
   record (entry: Record<string, unknown> & { event: string }): void
   /** The per-caller limit: null when allowed, else the seconds until it is. */
   limit (): Promise<number | null>
+  /** Counts what became of a message (metrics); called once per message, after its audit record. */
+  count (outcome: RequestOutcome): void
 }
 
 export async function dispatch (gateway: Gateway, m: Message, hooks: DispatchHooks): Promise<Outcome> {
+  const outcome = await decide(gateway, m, hooks)
+  hooks.count(outcome.kind === 'refused' ? refusalOutcome(outcome.reason, outcome.error) : { outcome: outcome.kind, reason: '' })
+  return outcome
+}
+
+async function decide (gateway: Gateway, m: Message, hooks: DispatchHooks): Promise<Outcome> {
   const refuse = (reason: string, error: FastifyError & { retryAfter?: number }): Outcome => {
     hooks.record({ event: 'rejected', caller: m.caller, user: m.user, reason, ip: m.ip })
     return { kind: 'refused', error, reason }

@@ -1,4 +1,4 @@
-// Answers a verified request from a platform caller (contract §5): the adapter reads the payload,
+// Answers a verified request from a platform caller: the adapter reads the payload,
 // each message goes through the same dispatch as every caller (users → replay → limit → policy →
 // run), and the adapter turns the outcomes into the platform's own answer, inside its deadline.
 // Results come later through the delivery service, except when a run finishes within the
@@ -11,6 +11,7 @@ import { BadRequestError, ForbiddenUserError } from '../errors.ts'
 import { planParts } from '../delivery/plan-parts.ts'
 import { resultText } from '../delivery/result-text.ts'
 import { dispatch, type DispatchHooks, type Outcome } from './dispatch.ts'
+import { refusalOutcome } from '../metrics/request-outcome.ts'
 
 export interface PlatformAnswerContext {
   gateway: Gateway
@@ -40,10 +41,14 @@ export async function answerPlatform (request: FastifyRequest, reply: FastifyRep
   if (parsed.kind === 'invalid') {
     request.auditedRejection = true
     hooks.record({ event: 'rejected', caller: callerId, reason: `invalid_payload: ${parsed.reason}`, ip: request.ip })
-    throw new BadRequestError(`not a ${scheme} payload this gateway understands (${parsed.reason})`)
+    const error = new BadRequestError(`not a ${scheme} payload this gateway understands (${parsed.reason})`)
+    hooks.count(refusalOutcome('invalid_payload', error))
+    throw error
   }
   if (parsed.kind === 'ignore') {
     hooks.record({ event: 'rejected', caller: callerId, reason: `ignored: ${parsed.reason}`, ip: request.ip })
+    // Answered as the platform expects (a ping, an event without a message): not a refusal of anyone.
+    hooks.count({ outcome: 'notice', reason: 'ignored' })
     return send(reply, parsed.answer ?? adapter.answer([], inbound))
   }
 
@@ -83,6 +88,7 @@ async function react (request: FastifyRequest, ctx: PlatformAnswerContext, adapt
   const { callerId, caller } = inbound
   if (!userAllowed(scheme, caller.users ?? [], m.user)) {
     hooks.record({ event: 'rejected', caller: callerId, user: m.user, reason: 'forbidden_user', ip: request.ip })
+    hooks.count(refusalOutcome('forbidden_user'))
     // GitHub shows the status in its delivery log; a chat user gets a polite word, a stranger on
     // LINE (whose answers nobody sees) nothing at all.
     if (scheme === 'github') return { kind: 'refused', text: '', httpError: new ForbiddenUserError() }

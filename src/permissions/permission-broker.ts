@@ -1,4 +1,4 @@
-// Permission questions of running agents (contract §7): each becomes a pending request with a short
+// Permission questions of running agents: each becomes a pending request with a short
 // id, a `permission` event and (for chat callers) a message; the first answer wins, no answer by
 // `expires_at` is a deny, and a run that keeps asking is cut off. Every decision reaches `onDecided`
 // (the audit log) exactly once.

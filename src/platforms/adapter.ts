@@ -1,4 +1,4 @@
-// One interface for every chat and automation platform (contract §5). A platform adapter knows its
+// One interface for every chat and automation platform. A platform adapter knows its
 // platform's payloads and APIs and nothing else: the webhook route verifies the request (src/verify),
 // asks the adapter what the request says (`parse`), runs the messages through the same policy and
 // registry as every caller, asks the adapter how to answer the webhook (`answer`), and the delivery
@@ -112,7 +112,7 @@ export interface DeliveryContext {
   now (): number
 }
 
-/** A permission question for the chat the run came from (contract §7). */
+/** A permission question for the chat the run came from. */
 export interface PermissionAsk {
   /** Short id the user answers with: `/allow <pid>` or `/deny <pid>`. */
   pid: string

@@ -1,4 +1,4 @@
-// Built-in commands (contract §3.1) are answered by the gateway itself, never by the agent, and are
+// Built-in commands are answered by the gateway itself, never by the agent, and are
 // always available to every caller. A config command may not reuse their names: a caller typing
 // `/cancel` must never start a run instead of cancelling one.
 

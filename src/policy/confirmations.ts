@@ -1,4 +1,4 @@
-// Pending confirmations for commands whose arguments are in `confirm` (contract §6): the request is
+// Pending confirmations for commands whose arguments are in `confirm`: the request is
 // parked in the store (so a restart does not lose it) and runs only when the same caller and user
 // send `/confirm CODE` within the window.
 // Codes are short because people type them on phones; they are safe because only an already

@@ -1,4 +1,4 @@
-// The normalisation pipeline of security.md §3.4. Two strings come out: `agentText`, exactly what
+// The normalisation pipeline of the threat model (docs/security.md) Two strings come out: `agentText`, exactly what
 // the agent receives, and `matchText`, what patterns run against. Deriving both from one pass means
 // the text that is checked is the text that runs. Normalisation defeats encoding tricks (case,
 // fullwidth, invisible characters, spacing); it does nothing against paraphrase, which is why the

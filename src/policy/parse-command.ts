@@ -1,4 +1,4 @@
-// Splits normalised request text into a slash command and its arguments (contract §3.1).
+// Splits normalised request text into a slash command and its arguments.
 // Leading whitespace before the slash is ignored: chat clients and templates add it, and a user
 // who typed " /deploy prod" meant the command.
 

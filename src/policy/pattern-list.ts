@@ -4,7 +4,7 @@ import { compileLinear } from './linear-regex.ts'
 import { jsonPointer } from './json-pointer.ts'
 import type { ConfigProblem } from '../config/problems.ts'
 
-/** Caps from security.md §3.4: a long or long-listed pattern is a config smell and a cost multiplier. */
+/** Caps from the threat model (docs/security.md): a long or long-listed pattern is a config smell and a cost multiplier. */
 export const MAX_PATTERN_CHARS = 512
 export const MAX_PATTERNS_PER_LIST = 200
 

@@ -1,4 +1,4 @@
-// A command's tool rules may only narrow its caller's (contract §6: "narrows the caller's").
+// A command's tool rules may only narrow its caller's ("narrows the caller's").
 //
 // Exact semantics:
 // - allow: when both the caller and the command set `allow`, the result is their intersection in

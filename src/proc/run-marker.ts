@@ -1,6 +1,6 @@
 // The run marker: every agent process gets HOOKGATE_RUN_ID=<run id> in its environment. Children
 // inherit the environment through fork, exec and setsid, so the marker still finds a descendant that
-// left the process group, where a group kill cannot reach (security.md §3.3). It is not a secret.
+// left the process group, where a group kill cannot reach. It is not a secret.
 // A process that deliberately execs with a cleaned environment (env -i) drops it; only a PID
 // namespace or cgroup contains such a process, which is why the group stays the first line.
 

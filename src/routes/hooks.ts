@@ -21,6 +21,7 @@ import { answerPlatform } from '../hooks/platform-answer.ts'
 import { isPlatformScheme } from '../platforms/adapter.ts'
 import { SECURITY_SCHEME_NAMES } from '../plugins/openapi.ts'
 import type { SseOptions } from '../sse/sse-stream.ts'
+import { refusalOutcome, type RequestOutcome } from '../metrics/request-outcome.ts'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -28,6 +29,8 @@ declare module 'fastify' {
     replayKey: string | null
     /** Set once the rejection of this request has been written to the audit log. */
     auditedRejection: boolean
+    /** Set once an outcome beyond `verified` has been counted: an error after it is not counted again. */
+    outcomeCounted: boolean
   }
 }
 
@@ -48,6 +51,7 @@ const hooksRoute: FastifyPluginAsyncTypebox<HooksRouteOptions> = async (app, { g
 
   app.decorateRequest('replayKey', null)
   app.decorateRequest('auditedRejection', false)
+  app.decorateRequest('outcomeCounted', false)
 
   // Nothing is answered that the audit log could not record: a write fault becomes 503 (fail closed),
   // and the same request succeeds once the log is writable again.
@@ -59,22 +63,34 @@ const hooksRoute: FastifyPluginAsyncTypebox<HooksRouteOptions> = async (app, { g
     }
   }
 
+  // Metrics name a caller only when it is configured (the label's values are the config's ids).
+  const count = (request: FastifyRequest, outcome: RequestOutcome): void => {
+    const caller = (request.params as { caller?: string }).caller ?? ''
+    const known = Object.hasOwn(config.callers, caller)
+    if (outcome.outcome !== 'verified') request.outcomeCounted = true
+    gateway.metrics.request({ caller: known ? caller : '', scheme: known ? config.callers[caller]!.scheme : '' }, outcome)
+  }
+
   const reject = (request: FastifyRequest, reason: string, error: Error): never => {
     const caller = (request.params as { caller?: string }).caller
     request.auditedRejection = true
     record({ event: 'rejected', caller: caller ?? null, reason, ip: request.ip })
+    count(request, refusalOutcome(reason, error as { statusCode?: number, code?: string }))
     throw error
   }
 
-  // Rejections raised by Fastify itself (body too large, schema validation) are audited here.
+  // Rejections raised by Fastify itself (body too large, schema validation) are audited here, and
+  // every error no outcome was counted for (the audit log unwritable, say) is counted by its status.
   app.addHook('onError', async (request, _reply, error) => {
+    const reason = (error as { code?: string }).code ?? 'error'
     if (!request.auditedRejection) {
       const caller = (request.params as { caller?: string }).caller
       request.auditedRejection = true
       try {
-        audit.append({ event: 'rejected', caller: caller ?? null, reason: (error as { code?: string }).code ?? 'error', ip: request.ip })
+        audit.append({ event: 'rejected', caller: caller ?? null, reason, ip: request.ip })
       } catch {}
     }
+    if (!request.outcomeCounted) count(request, refusalOutcome(reason, error))
   })
 
   const perAddress = app.createRateLimit({
@@ -136,7 +152,9 @@ const hooksRoute: FastifyPluginAsyncTypebox<HooksRouteOptions> = async (app, { g
       if (!limit.isAllowed && limit.isExceeded) {
         request.auditedRejection = true
         record({ event: 'rejected', caller: null, reason: 'address_rate_limited', ip: request.ip })
-        throw Object.assign(new RateLimitedError(limit.ttlInSeconds), { retryAfter: limit.ttlInSeconds })
+        const error = Object.assign(new RateLimitedError(limit.ttlInSeconds), { retryAfter: limit.ttlInSeconds })
+        count(request, refusalOutcome('address_rate_limited', error))
+        throw error
       }
       const { caller } = request.params as { caller: string }
       record({ event: 'request', caller, ip: request.ip })
@@ -154,8 +172,12 @@ const hooksRoute: FastifyPluginAsyncTypebox<HooksRouteOptions> = async (app, { g
         now: Math.floor(deps.now() / 1000),
         url: signedUrl(request)
       })
-      if (!result.ok) reject(request, result.reason, new UnauthorizedError())
-      else request.replayKey = result.replayKey
+      if (!result.ok) {
+        reject(request, result.reason, new UnauthorizedError())
+      } else {
+        request.replayKey = result.replayKey
+        count(request, { outcome: 'verified', reason: '' })
+      }
       // A platform's payload is read by its adapter, in the handler.
       if (isPlatformScheme(callerConfig.scheme)) return
       let body: unknown
@@ -182,7 +204,8 @@ const hooksRoute: FastifyPluginAsyncTypebox<HooksRouteOptions> = async (app, { g
         if (limiter === undefined) return null
         const limit = await limited(request, () => limiter(request))
         return !limit.isAllowed && limit.isExceeded ? limit.ttlInSeconds : null
-      }
+      },
+      count: (outcome: RequestOutcome) => count(request, outcome)
     }
     if (isPlatformScheme(callerConfig.scheme)) {
       return answerPlatform(request, reply, { gateway, scheme: callerConfig.scheme, rawBody: request.body as Buffer, replayKey: request.replayKey, hooks })

@@ -1,5 +1,5 @@
 // What the runner reports while an agent runs. The run registry turns these into the event stream
-// (contract §3.3); parsers for each agent CLI produce them from that CLI's own output.
+//; parsers for each agent CLI produce them from that CLI's own output.
 import type { LogEvent, SessionEvent, TextEvent, ToolEndEvent, ToolStartEvent } from '../schemas/run.ts'
 
 export type AgentEvent =

@@ -1,5 +1,5 @@
 // The Launcher on execa: the one place an agent process is started. Choices that matter (see
-// ecosystem.md §4 "execa pitfalls"): an argv array and never a shell; no inherited environment; stdin
+// execa pitfalls): an argv array and never a shell; no inherited environment; stdin
 // /dev/null unless we have input, because an open stdin stalls Claude 3 s and hangs other CLIs; and
 // `detached`, so the child leads its own process group and a group kill reaches its grandchildren.
 import { execa } from 'execa'

@@ -1,4 +1,4 @@
-// One short line saying what a tool acts on, for tool_start/tool_end events (contract §3.3: ≤ 200
+// One short line saying what a tool acts on, for tool_start/tool_end events (≤ 200
 // characters). It is shown to callers and on chat platforms, so it is flattened to a single line.
 
 export const SUMMARY_MAX_CHARS = 200

@@ -1,6 +1,9 @@
 // How one accepted run is executed on this machine: its agent (the caller's), its working directory
 // (its project), its session (continued or new), its state directory, its sandbox, and the permission
 // questions and steering messages that reach it while it runs. The registry decides when; this decides how.
+// Everything the agent says passes through the secret scrubber here, where it enters the gateway:
+// its events, its permission questions and its outcome, so the event stream, the stored run, chat
+// replies, callbacks and the audit log only ever see scrubbed text.
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { agentFor } from '../config/caller-agent.ts'
@@ -10,6 +13,9 @@ import type { AgentOutcome } from '../runner/agent-event.ts'
 import type { Launcher } from '../runner/launcher.ts'
 import { profileFor } from '../runner/profiles/index.ts'
 import { runAgent } from '../runner/run-agent.ts'
+import { secretScrubberFor } from '../secrets/configured-secrets.ts'
+import { EventScrubber } from '../secrets/event-scrubber.ts'
+import type { SecretScrubber } from '../secrets/secret-scrubber.ts'
 import type { SessionService } from '../sessions/session-service.ts'
 import type { ExecutorContext } from './registry.ts'
 import type { RunControls } from './run-controls.ts'
@@ -27,6 +33,7 @@ export interface RunExecutorDeps {
 }
 
 export function createRunExecutor (deps: RunExecutorDeps) {
+  const scrubber = secretScrubberFor(deps.config, deps.env)
   return async (run: RunState, ctx: ExecutorContext): Promise<AgentOutcome> => {
     const { request } = run
     const base = agentFor(deps.config, request.caller)
@@ -36,6 +43,7 @@ export function createRunExecutor (deps: RunExecutorDeps) {
     // Decided at acceptance (Gateway.conversationKey) and stored with the run.
     const key = request.sessionKey ?? null
     const session = await deps.sessions.plan(key, profile)
+    const events = new EventScrubber(scrubber, ctx.onEvent)
     try {
       const outcome = await runAgent({
         runId: run.id,
@@ -47,21 +55,36 @@ export function createRunExecutor (deps: RunExecutorDeps) {
         sourceEnv: deps.env,
         launcher: deps.launcher,
         signal: ctx.signal,
-        onEvent: ctx.onEvent,
+        onEvent: (event) => events.push(event),
         onSpawn: ctx.onSpawn,
         graceMs: ctx.graceMs,
-        askPermission: (question) => deps.permissions.ask(run, question, caller?.permissions ?? 'ask'),
+        // The question asked in chats and streams is scrubbed; the agent's answer is built from its own.
+        askPermission: (question) => deps.permissions.ask(run, { ...question, tool: scrubber.scrub(question.tool), input: scrubber.scrubDeep(question.input) }, caller?.permissions ?? 'ask'),
         onControl: (control) => deps.controls.attach(run.id, control),
         ...(deps.bwrapPath !== undefined ? { sandbox: { bwrapPath: deps.bwrapPath, hidden: hiddenFromAgent(deps.config) } } : {})
       })
       // Recorded before the run is released, so the conversation's next run resumes this session.
       const startedAt = Date.parse(run.snapshot().started_at ?? new Date(0).toISOString())
       await deps.sessions.record(key, request.caller, profile, session, outcome.session, startedAt).catch(() => {})
-      return outcome
+      return scrubbedOutcome(scrubber, outcome)
     } finally {
+      events.flush()
       deps.controls.detach(run.id)
       deps.permissions.endRun(run.id)
     }
+  }
+}
+
+/**
+ * Output cut at `max_output_bytes` may end inside a secret, and the stderr quoted in an error starts
+ * wherever its last 2 KiB start: the parts of a secret at such cuts are redacted too.
+ */
+function scrubbedOutcome (scrubber: SecretScrubber, outcome: AgentOutcome): AgentOutcome {
+  return {
+    ...outcome,
+    output: outcome.truncated ? scrubber.scrubCutEnd(outcome.output) : scrubber.scrub(outcome.output),
+    error: outcome.error === null ? null : scrubber.scrubCutLineStarts(outcome.error),
+    ...(outcome.notice !== undefined ? { notice: scrubber.scrub(outcome.notice) } : {})
   }
 }
 

@@ -1,4 +1,4 @@
-// The steering handles of the runs this process executes (contract §7): a message for a running
+// The steering handles of the runs this process executes: a message for a running
 // interactive agent goes into its stdin; every other case is the caller's to queue as the next turn.
 import type { RunControl } from '../runner/interactive-session.ts'
 

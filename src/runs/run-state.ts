@@ -145,7 +145,7 @@ export class RunState {
     if ('notice' in outcome && outcome.notice !== undefined) run.notice = outcome.notice
   }
 
-  /** A permission question of the agent, on the run's stream (contract §3.3). */
+  /** A permission question of the agent, on the run's stream. */
   recordPermission (data: PermissionEvent): void {
     if (this.isFinal) return
     this.#append({ event: 'permission', data })

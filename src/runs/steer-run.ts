@@ -1,4 +1,4 @@
-// A steering message for a run (POST /v1/runs/{id}/messages, contract §7): into the running agent
+// A steering message for a run (POST /v1/runs/{id}/messages): into the running agent
 // when it reads messages, else as the conversation's next turn: a new run with the same caller,
 // user, thread, command, tools and project, which waits for this one (same session key) and then
 // continues its session.

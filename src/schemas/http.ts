@@ -80,7 +80,7 @@ export const PermissionParamsSchema = Type.Object({
 export const PermissionAnswerSchema = Type.Object({
   decision: Type.Union([Type.Literal('allow'), Type.Literal('deny')], { description: 'Let the agent use the tool this once, or refuse it' }),
   message: Type.Optional(Type.String({ maxLength: 2000, description: 'With `deny`: told to the agent as the reason' }))
-}, { additionalProperties: false, description: 'Answer to a permission request (contract §7)' })
+}, { additionalProperties: false, description: 'Answer to a permission request' })
 
 export const PermissionResultSchema = Type.Object({
   pid: Type.String({ description: 'Permission request id' }),
@@ -91,7 +91,7 @@ export const PermissionResultSchema = Type.Object({
 
 export const SteerBodySchema = Type.Object({
   text: Type.String({ minLength: 1, maxLength: 16384, description: 'The message for the agent' })
-}, { additionalProperties: false, description: 'A steering message (contract §7)' })
+}, { additionalProperties: false, description: 'A steering message' })
 
 export const SteerResultSchema = Type.Object({
   delivered: Type.Union([Type.Literal('live'), Type.Literal('queued')], {

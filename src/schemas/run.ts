@@ -1,4 +1,4 @@
-// The run object (contract §3.4) and the event stream's payloads (§3.3): one schema per shape.
+// The run object and the event stream's payloads: one schema per shape.
 import { Type, type Static } from 'typebox'
 
 export const RunStatus = Type.Union([

@@ -1,4 +1,4 @@
-// Which conversation a request belongs to (contract §7): runs from the same caller, user and thread,
+// Which conversation a request belongs to: runs from the same caller, user and thread,
 // in the same project, continue one agent session. A request that names neither a user nor a thread
 // is a one-shot run: continuing the session of every anonymous call of a caller would both mix
 // unrelated requests and make them wait for each other.

@@ -1,4 +1,4 @@
-// Agent sessions across runs (contract §7): which session a run continues, which it started, and
+// Agent sessions across runs: which session a run continues, which it started, and
 // when a conversation is over (idle too long, too old, or /new). Kept in the run store, so a restart
 // continues the same conversations.
 import { randomUUID } from 'node:crypto'

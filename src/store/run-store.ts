@@ -80,7 +80,7 @@ export interface StoredConfirmation {
   value: unknown
 }
 
-/** One conversation's agent session (contract §7), keyed by caller, user, thread and project. */
+/** One conversation's agent session, keyed by caller, user, thread and project. */
 export interface StoredSession {
   key: string
   caller: string

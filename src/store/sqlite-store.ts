@@ -4,7 +4,7 @@
 // event loop: a database locked by someone else turns into a quick 503, not a frozen gateway.
 // Acceptance and start are committed with synchronous=FULL (on disk before the agent is spawned);
 // everything else uses NORMAL, which WAL keeps safe against a crash of the process.
-import { mkdirSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { DatabaseSync, type StatementSync } from 'node:sqlite'
 import type { Run, RunEvent, RunStatus } from '../schemas/run.ts'
@@ -41,6 +41,11 @@ export class SqliteStore implements RunStore {
     this.path = join(stateDir, DATABASE_FILE)
     try {
       this.#db = new DatabaseSync(this.path, { timeout: opts.busyTimeoutMs ?? 200 })
+      // The database holds prompts and outputs: private to this user, like the other state files.
+      // SQLite gives its -wal and -shm files the database's mode, so they follow.
+      for (const file of [this.path, `${this.path}-wal`, `${this.path}-shm`]) {
+        if (existsSync(file)) chmodSync(file, 0o600)
+      }
     } catch (error) {
       throw unavailable(error)
     }

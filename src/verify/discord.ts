@@ -1,4 +1,4 @@
-// Scheme `discord` (contract §4): `X-Signature-Ed25519` (hex) is an Ed25519 signature of
+// Scheme `discord`: `X-Signature-Ed25519` (hex) is an Ed25519 signature of
 // `<X-Signature-Timestamp><raw body>` under the application's public key (the configured secret).
 // The timestamp is signed, so it is held to the caller's window in both directions; Discord
 // publishes no tolerance of its own.

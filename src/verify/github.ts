@@ -1,4 +1,4 @@
-// Scheme `github` (contract §4): `X-Hub-Signature-256: sha256=<hex>` = HMAC-SHA256(secret, raw body).
+// Scheme `github`: `X-Hub-Signature-256: sha256=<hex>` = HMAC-SHA256(secret, raw body).
 // GitHub signs no timestamp, so there is no replay window here; redeliveries are recognised later
 // from the payload.
 import { createHmac } from 'node:crypto'

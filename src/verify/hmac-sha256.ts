@@ -1,4 +1,4 @@
-// Scheme `hmac-sha256` (contract §4): `X-Webhook-Signature: sha256=<hex>` over `<timestamp>.<raw body>`,
+// Scheme `hmac-sha256`: `X-Webhook-Signature: sha256=<hex>` over `<timestamp>.<raw body>`,
 // or over the raw body alone when the caller's max_age is 0, which is what a one-line
 // `openssl dgst -sha256 -hmac "$SECRET"` script produces.
 import { createHash, createHmac } from 'node:crypto'

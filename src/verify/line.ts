@@ -1,4 +1,4 @@
-// Scheme `line` (contract §4): `X-Line-Signature` = base64 HMAC-SHA256(channel secret, raw body).
+// Scheme `line`: `X-Line-Signature` = base64 HMAC-SHA256(channel secret, raw body).
 // The channel secret is used as its UTF-8 text, exactly as LINE shows it (it looks like hex, but
 // LINE and @line/bot-sdk never decode it). No timestamp: redeliveries are recognised later from
 // each event's webhookEventId.

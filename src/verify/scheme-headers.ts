@@ -1,4 +1,4 @@
-// Header names of every scheme (contract §4), shared by the verifiers and by sign.ts so the
+// Header names of every scheme, shared by the verifiers and by sign.ts so the
 // producer and the consumer cannot drift apart. Spelled as the contract documents them; lookups
 // are case-insensitive (HTTP header names are).
 export const HMAC_SHA256_HEADERS = {

@@ -1,4 +1,4 @@
-// Scheme `slack` (contract §4): `X-Slack-Signature: v0=<hex>` = HMAC-SHA256(signing secret,
+// Scheme `slack`: `X-Slack-Signature: v0=<hex>` = HMAC-SHA256(signing secret,
 // `v0:<X-Slack-Request-Timestamp>:<raw body>`). Slack asks receivers to refuse timestamps more than
 // five minutes away; the window is the caller's max_age, in both directions.
 import { createHash, createHmac } from 'node:crypto'

@@ -1,4 +1,4 @@
-// Scheme `standard-webhooks` (contract §4, Standard Webhooks v1): HMAC-SHA256 over
+// Scheme `standard-webhooks` (Standard Webhooks v1): HMAC-SHA256 over
 // `<webhook-id>.<webhook-timestamp>.<body>`, carried as space-separated `v1,<base64>` entries so
 // senders can sign with several keys during rotation.
 import { createHmac } from 'node:crypto'

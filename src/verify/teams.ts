@@ -1,4 +1,4 @@
-// Scheme `teams` (contract §4), Teams outgoing webhooks: `Authorization: HMAC <base64>` =
+// Scheme `teams`, Teams outgoing webhooks: `Authorization: HMAC <base64>` =
 // base64 HMAC-SHA256(base64-decode(security token), raw body). No timestamp: redeliveries are
 // recognised later from the activity id.
 import { createHmac } from 'node:crypto'

@@ -1,4 +1,4 @@
-// Scheme `telegram` (contract §4): nothing is signed; every request carries
+// Scheme `telegram`: nothing is signed; every request carries
 // `X-Telegram-Bot-Api-Secret-Token`, the secret_token given to setWebhook. It is compared with each
 // configured secret through timingSafeEqual, which compares fixed-length HMAC digests of both
 // sides, so neither the position of a difference nor the secret's length leaks through timing.

@@ -1,6 +1,6 @@
-// One timestamp grammar for every scheme (contract §4): plain decimal digits, at most 12 of them.
+// One timestamp grammar for every scheme: plain decimal digits, at most 12 of them.
 // Number() and parseInt() both accept forms such as ' 123', '+123', '1e3', '0x10' or '123abc',
-// which would let different header bytes stand for the same instant (security.md §1.8).
+// which would let different header bytes stand for the same instant.
 const TIMESTAMP = /^[0-9]{1,12}$/
 
 /** @returns the unix seconds in the header, or null unless it matches `^[0-9]{1,12}$` exactly. */
@@ -9,7 +9,7 @@ export function parseTimestamp (value: string): number | null {
   return TIMESTAMP.test(value) ? Number(value) : null
 }
 
-/** Symmetric window: senders' clocks may be ahead as well as behind ours (security.md §5.8). */
+/** Symmetric window: senders' clocks may be ahead as well as behind ours. */
 export function isWithinWindow (timestamp: number, now: number, maxAge: number): boolean {
   return Math.abs(now - timestamp) <= maxAge
 }

@@ -1,4 +1,4 @@
-// Scheme `twilio` (contract §4): `X-Twilio-Signature` = base64 HMAC-SHA1(auth token, data), where
+// Scheme `twilio`: `X-Twilio-Signature` = base64 HMAC-SHA1(auth token, data), where
 // data is the URL Twilio requested followed by, for form bodies, the sorted parameters. JSON bodies
 // are not signed directly: Twilio adds `bodySHA256=<hex SHA-256 of the body>` to the URL, signs
 // that URL alone, and the body must hash to it. Nothing carries a timestamp; redeliveries are

@@ -1,5 +1,5 @@
 // The same signed delivery never runs the agent twice: not as a concurrent pair, not 60 s later, not
-// after a restart, and not after the key has been kept for days (contract §3.1, security.md §5.7).
+// after a restart, and not after the key has been kept for days.
 // The gateway's clock is injected, so "later" is exact and the signature stays valid.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'

@@ -1,5 +1,5 @@
 // The permission relay over the real gateway, the real event stream and the fake `claude` speaking
-// the stdio control protocol (contract §3.3, §7): a tool neither allowed nor denied becomes a
+// the stdio control protocol: a tool neither allowed nor denied becomes a
 // `permission` event; an answer by HTTP or by `/allow` `/deny` from the same user resumes the agent;
 // no answer is a deny; the first answer wins; every decision is audited; a run asking too often is cut off.
 import { describe, expect, it, onTestFinished } from 'vitest'

@@ -1,4 +1,4 @@
-// /v1/runs over the app (contract §3.2, §3.4): who may read a run, cancelling stops the agent's whole
+// /v1/runs over the app: who may read a run, cancelling stops the agent's whole
 // process group, the admin-only list and its filters, and tokens shown once and never again.
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { ADMIN, SECRET, buildTestGateway, type TestGateway } from '../helpers/build-app.ts'

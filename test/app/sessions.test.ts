@@ -1,4 +1,4 @@
-// Agent sessions over the real gateway and the fake `claude` (contract §7): the same caller, user and
+// Agent sessions over the real gateway and the fake `claude`: the same caller, user and
 // thread continue one session; /new, idle and max_age start a fresh one; a session the CLI lost is
 // replaced and the answer says so; two runs of one conversation never overlap; a restart continues.
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'

@@ -1,4 +1,4 @@
-// Event streams over real sockets (contract §3.2, §3.3; security.md §5.6, G-SSE-1/2/3): order and ids,
+// Event streams over real sockets (G-SSE-1/2/3): order and ids,
 // live following with EventSource, exact resume, reset, heartbeats, disconnects that never kill the
 // run, slow consumers cut off without the gateway buffering for them, and the per-run client cap.
 import { spawn } from 'node:child_process'

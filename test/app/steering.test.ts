@@ -1,4 +1,4 @@
-// Steering (contract §3.2, §7) over the real gateway and the fake `claude` reading stream-json user
+// Steering over the real gateway and the fake `claude` reading stream-json user
 // messages on stdin: a message to a running run goes into its session; one the agent cannot take
 // now becomes the next turn; a finished run answers 409; chat callers with `steer: true` steer by
 // writing in the same thread; the text passes the same policy as any request.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { runCli } from './helpers.ts'
 
-const COMMANDS = ['serve', 'send', 'sign', 'check', 'openapi']
+const COMMANDS = ['serve', 'send', 'sign', 'check', 'doctor', 'openapi', 'worker']
 
 // Each test is its own child process: run them side by side.
 describe.concurrent('hookgate (dispatch)', () => {

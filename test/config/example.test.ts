@@ -24,7 +24,8 @@ const ENV = {
   TELEGRAM_BOT_TOKEN: '123456:ABC-DEF',
   DISCORD_PUBLIC_KEY: 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a',
   GITHUB_WEBHOOK_SECRET: 'f'.repeat(32),
-  REDIS_PASSWORD: 'redis-password-0123456789'
+  REDIS_PASSWORD: 'redis-password-0123456789',
+  HOOKGATE_METRICS_TOKEN: 'm'.repeat(64)
 }
 
 type Node = Record<string, unknown>

@@ -40,7 +40,7 @@ const rules: Array<[string, (doc: Doc) => void, string, string | RegExp]> = [
   ['args_match that is not a regular expression', (d) => { d.commands.run.args_match = '(unclosed' }, '/commands/run/args_match', 'not a valid regular expression'],
   ['max_sync_wait below sync_wait', (d) => { d.limits = { sync_wait: 60, max_sync_wait: 30 } }, '/limits/max_sync_wait', 'must not be less than sync_wait'],
   ['max_age 0 for standard-webhooks', (d) => { d.callers.app.max_age = 0 }, '/callers/app/max_age', 'only allowed for scheme "hmac-sha256"'],
-  // Platform callers (contract §6).
+  // Platform callers.
   ['platform caller without users', (d) => { d.callers.tg = telegramCaller({ users: undefined }) }, '/callers/tg/users', 'user ids allowed'],
   ['platform caller with an empty users list', (d) => { d.callers.tg = telegramCaller({ users: [] }) }, '/callers/tg/users', 'user ids allowed'],
   ['"*" users on a chat platform', (d) => { d.callers.tg = telegramCaller({ users: ['*'] }) }, '/callers/tg/users', 'only allowed for github'],

@@ -1,4 +1,4 @@
-// "Nothing lost, nothing doubled" (security.md §8): every accepted run is accounted for exactly once,
+// "Nothing lost, nothing doubled": every accepted run is accounted for exactly once,
 //
 //   accepted == succeeded + failed + timed_out + cancelled + interrupted + queued + running
 //

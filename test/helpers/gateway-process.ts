@@ -283,7 +283,7 @@ export interface SendOptions {
   signal?: AbortSignal
 }
 
-/** Signed hmac-sha256 request headers for `body` (contract §4). */
+/** Signed hmac-sha256 request headers for `body`. */
 export function signedHeaders (body: string, opts: { secret?: string, ts?: number } = {}): Record<string, string> {
   const ts = opts.ts ?? Math.floor(Date.now() / 1000)
   return {

@@ -1,4 +1,4 @@
-// An independent signing oracle, written from contract §4 with node:crypto only. It must never
+// An independent signing oracle, written from the scheme descriptions with node:crypto only. It must never
 // import src/: a verifier and a signer that share a bug agree with each other, not with senders.
 import { createHmac } from 'node:crypto'
 

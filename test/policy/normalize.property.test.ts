@@ -1,4 +1,4 @@
-// G-POL-1 and security.md §6.1 property 10: every encoding variant of a deny phrase is caught after
+// G-POL-1 and the threat model (docs/security.md) property 10: every encoding variant of a deny phrase is caught after
 // normalisation; bidi and tag characters are always refused; normalisation is idempotent and total.
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'

@@ -11,7 +11,7 @@ function ok (text: string): { agentText: string, matchText: string } {
   return result
 }
 
-describe('normalizeText: the security.md §3.1 table', () => {
+describe('normalizeText: the the threat model (docs/security.md) table', () => {
   it.each([
     ['plain', 'delete the repo'],
     ['case and whitespace', 'Please DELETE   the\tREPO'],

@@ -71,7 +71,7 @@ describe('stopping an agent', () => {
       expect(outcome.status).toBe('succeeded')
       expect(ms).toBeGreaterThanOrEqual(DRAIN_AFTER_EXIT_MS - 100)
       expect(ms).toBeLessThan(DRAIN_AFTER_EXIT_MS + 2500)
-      // A group kill cannot reach it (security.md §3.3); only the run marker can.
+      // A group kill cannot reach it; only the run marker can.
       expect(isDeadOrZombie(escaped)).toBe(false)
     } finally {
       // End the one process this test started.

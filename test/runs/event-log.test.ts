@@ -1,4 +1,4 @@
-// The per-run event log behind SSE replay (security.md §5.5, §5.6): seq ids, exact resume, bounds
+// The per-run event log behind SSE replay (the threat model (docs/security.md)): seq ids, exact resume, bounds
 // with the oldest dropped, the final result always kept, and waiters that always settle.
 import { getEventListeners } from 'node:events'
 import { setFlagsFromString } from 'node:v8'

@@ -2,7 +2,7 @@
 // store (a shared one for several replicas) passes the same tests before it is trusted. The Redis
 // store runs against a real redis-server (one per file), each test under a fresh key prefix.
 import { randomUUID } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
@@ -410,6 +410,23 @@ describe('sqlite store', () => {
     db.exec('PRAGMA user_version = 99')
     db.close()
     expect(() => new SqliteStore(dir)).toThrow(/newer hookgate/)
+  })
+
+  it('keeps the database and its WAL files private to this user (0600), also when the umask would open them', async () => {
+    const dir = tempDir()
+    const previous = process.umask(0o022)
+    try {
+      const store = await open('sqlite', dir)
+      await store.createRun(newRun('run_mode'))
+      await store.close()
+      const again = await open('sqlite', dir)
+      await again.createRun(newRun('run_mode2'))
+    } finally {
+      process.umask(previous)
+    }
+    for (const name of readdirSync(dir).filter((n) => n.startsWith('hookgate.db'))) {
+      expect((statSync(join(dir, name)).mode & 0o777).toString(8), name).toBe('600')
+    }
   })
 
   it('uses WAL', async () => {

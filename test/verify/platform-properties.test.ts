@@ -30,7 +30,7 @@ function input (verifier: Verifier, rawBody: Buffer, headers: IncomingHttpHeader
   return verifier.verify({ rawBody, headers, secrets, maxAge: 300, now: NOW, ...extra })
 }
 
-// Independent signers, written from contract §4 with node:crypto only.
+// Independent signers, written from the scheme descriptions with node:crypto only.
 const hmacSchemes: Array<[string, Verifier, fc.Arbitrary<string>, (secret: string, raw: Buffer, ts: number) => IncomingHttpHeaders, (headers: IncomingHttpHeaders) => Buffer, (mac: Buffer, ts: number) => IncomingHttpHeaders]> = [
   ['github', githubVerifier, textSecret,
     (s, raw) => ({ 'x-hub-signature-256': 'sha256=' + createHmac('sha256', s).update(raw).digest('hex') }),

@@ -1,4 +1,4 @@
-// Property tests (security.md §6.1): round trip, single-bit mutation, key separation, rotation,
+// Property tests: round trip, single-bit mutation, key separation, rotation,
 // differential agreement with the official SDK, and "never throws" for arbitrary header values.
 import { describe, it, expect } from 'vitest'
 import fc from 'fast-check'

@@ -117,7 +117,7 @@ describe('standard-webhooks timestamps', () => {
     expect(verify(signed({ ts: `0${TS}` })).ok).toBe(true)
   })
 
-  // The SDK accepts the first three (security.md §1.8); each is signed over its exact header bytes.
+  // The SDK accepts the first three; each is signed over its exact header bytes.
   it.each([
     ['trailing garbage', `${TS}abc`, 'malformed_timestamp'],
     ['leading spaces', `   ${TS}`, 'malformed_timestamp'],

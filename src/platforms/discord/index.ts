@@ -1,4 +1,4 @@
-// Discord interaction callers (contract §5, platforms.md §8).
+// Discord interaction callers.
 import type { PlatformAdapter } from '../adapter.ts'
 import { parseDiscord } from './parse.ts'
 import { discordAnswer } from './answer.ts'

@@ -1,4 +1,4 @@
-// Reads a Discord interaction (platforms.md §8). Slash commands and presses of permission buttons
+// Reads a Discord interaction. Slash commands and presses of permission buttons
 // run; PING, other buttons, modals and autocomplete are answered in the form Discord requires (it
 // shows "interaction failed" otherwise) and start nothing.
 import type { InboundRequest, ParseResult } from '../adapter.ts'

@@ -1,4 +1,4 @@
-// The GitHub adapter (contract §5): a failed workflow run or check suite becomes one direct prompt for
+// The GitHub adapter: a failed workflow run or check suite becomes one direct prompt for
 // the agent. GitHub has no reply channel for a webhook, so the result goes only to the caller's
 // optional `callback`, which the delivery service handles for every caller alike.
 import type { DeliveryContext, DeliveryProgress, PlatformAdapter, ReplyTarget } from '../adapter.ts'

@@ -1,4 +1,4 @@
-// LINE Messaging API, platforms.md §2: acknowledge at once (LINE ignores the answer), reply with
+// LINE Messaging API: acknowledge at once (LINE ignores the answer), reply with
 // the Reply API while its token is fresh, else push. Permission questions are Flex messages whose
 // buttons come back as postback events.
 import type { PlatformAdapter } from '../adapter.ts'

@@ -1,4 +1,4 @@
-// Reads a LINE webhook (platforms.md §2): one request carries any number of events; each text
+// Reads a LINE webhook: one request carries any number of events; each text
 // message from an active channel, and each press of a permission button (a postback), becomes a
 // message, in order, and everything else is skipped.
 // Unknown event and message types are skipped rather than refused: LINE adds them without notice.

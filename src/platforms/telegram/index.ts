@@ -1,4 +1,4 @@
-// Telegram Bot API callers (contract §5, platforms.md §7).
+// Telegram Bot API callers.
 import type { PlatformAdapter } from '../adapter.ts'
 import { parseTelegram } from './parse.ts'
 import { telegramAnswer } from './answer.ts'

@@ -1,4 +1,4 @@
-// Reads a Telegram Update (platforms.md §7): one update per request, and only `message` and
+// Reads a Telegram Update: one update per request, and only `message` and
 // presses of permission buttons (`callback_query`) carry something to run. Edits, channel posts,
 // other buttons and the many other update types are acknowledged and skipped; Telegram adds update
 // types without notice, so unknown ones are too.

@@ -1,4 +1,4 @@
-// The live view (contract §5): the first call sends a message answering the user's, later calls edit
+// The live view: the first call sends a message answering the user's, later calls edit
 // it to show what the agent has written so far. Unchanged text is not sent again: Telegram refuses
 // such an edit, and every call counts against the bot's rate limit. When Telegram answers 429, its
 // `retry_after` is remembered in the delivery state: until then updates are skipped (the next one

@@ -1,4 +1,4 @@
-// Twilio Messaging (SMS and WhatsApp), platforms.md §1: the answer is TwiML Twilio sends on our
+// Twilio Messaging (SMS and WhatsApp): the answer is TwiML Twilio sends on our
 // behalf; results that take longer go out through the Messages API.
 import type { PlatformAdapter } from '../adapter.ts'
 import { answerTwilio } from './answer.ts'

@@ -1,6 +1,6 @@
 // Reads Claude Code's `--output-format stream-json --verbose --include-partial-messages` lines
 // into AgentEvents, and in stream-json input mode its `control_request` permission
-// questions (§2.8) and the `result` that ends each turn. Unknown types are ignored, because the CLI adds new ones often.
+// questions and the `result` that ends each turn. Unknown types are ignored, because the CLI adds new ones often.
 // Subagent traffic (parent_tool_use_id set) is skipped: the Task tool that started the subagent
 // already shows as one tool_start/tool_end pair at the top level.
 import type { AgentEvent } from '../agent-event.ts'

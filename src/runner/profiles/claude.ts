@@ -13,7 +13,7 @@ export const CLAUDE_INTERACTIVE_FLAGS = ['--input-format', 'stream-json', '--per
 /**
  * Settings (and the hooks, plugins and permission rules in them) only from the agent's own config
  * directory, never from `.claude/settings*.json` in the repository, and MCP servers only from our
- * command line (none), never from the repository's `.mcp.json` (security.md §2.3).
+ * command line (none), never from the repository's `.mcp.json`.
  */
 export const CLAUDE_CONTAINMENT_FLAGS = ['--setting-sources', 'user', '--strict-mcp-config'] as const
 

@@ -6,7 +6,7 @@ import { createCopilotParser } from '../parsers/copilot-parser.ts'
 import { fitsInArgv, type AgentInvocation, type AgentProfile, type ProfileInput, type SessionPlan } from './profile.ts'
 
 /**
- * JSONL output; no self-update (it would otherwise download a newer CLI and run that, §7.1); plain
+ * JSONL output; no self-update (it would otherwise download a newer CLI and run that); plain
  * output; no ask_user tool, whose questions nobody could answer in a headless run. Nothing here
  * grants a permission: --allow-all-tools, --allow-all and --yolo are never passed, so whatever needs a
  * permission that no --allow-tool gives is refused (`error.code: "denied"`).

@@ -1,4 +1,4 @@
-// hookgate's tool rules are written in Claude Code's syntax (contract §6: `Read`, `Bash(git log:*)`),
+// hookgate's tool rules are written in Claude Code's syntax (`Read`, `Bash(git log:*)`),
 // the most expressive of the agents'; each profile translates the parsed form into its own CLI's
 // mechanism and says which rules it cannot express (profile.toolProblems).
 

@@ -1,4 +1,4 @@
-// The signed `callback` any caller may have (contract §6): the finished run object POSTed to the
+// The signed `callback` any caller may have: the finished run object POSTed to the
 // configured URL, signed with Standard Webhooks, retried with backoff under one stable webhook-id.
 // A real gateway on a real port, a recording HTTP server as the receiver, and the official
 // `standardwebhooks` package as the receiver's verifier.

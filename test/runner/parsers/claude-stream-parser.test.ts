@@ -11,7 +11,7 @@ const feed = (lines: readonly string[]) => {
 }
 const j = (o: unknown): string => JSON.stringify(o)
 
-// Captured from claude 2.1.330 without credentials (agents.md §2.5), arrays shortened.
+// Captured from claude 2.1.330 without credentials, arrays shortened.
 const UNAUTHENTICATED = [
   '{"type":"system","subtype":"init","cwd":"/path/to/repo","session_id":"d2c59066-73bd-4390-83e4-9fd020abe146","tools":["Task","Bash"],"mcp_servers":[],"model":"claude-opus-5-5","permissionMode":"default","slash_commands":[],"apiKeySource":"none","claude_code_version":"2.1.330","output_style":"default","agents":["claude"],"skills":[],"plugins":[],"capabilities":[],"uuid":"9b25fc45-c0e9-4892-8c28-8bf4248831ae","fast_mode_state":"off","view_mode":"default"}',
   '{"type":"assistant","message":{"id":"2bb68471-5502-4232-aa23-9184c4a319ea","model":"<synthetic>","role":"assistant","stop_reason":"stop_sequence","type":"message","usage":{"input_tokens":0,"output_tokens":0},"content":[{"type":"text","text":"Not logged in · Please run /login"}]},"parent_tool_use_id":null,"session_id":"d2c59066-73bd-4390-83e4-9fd020abe146","uuid":"fe953fae-eaa3-4888-886a-065fd462f3b9","timestamp":"2026-11-21T11:28:30.110Z","error":"authentication_failed","is_api_error_message":true}',
