@@ -9,7 +9,6 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config/schema.ts'
 import { Gateway, type GatewayDeps } from './gateway.ts'
 import { loggerOptions } from './logger.ts'
-import { secretScrubberFor } from './secrets/configured-secrets.ts'
 import { OverloadedError } from './errors.ts'
 import errors from './plugins/errors.ts'
 import openapi from './plugins/openapi.ts'
@@ -18,6 +17,7 @@ import runsRoute from './routes/runs.ts'
 import healthRoute from './routes/health.ts'
 import docsRoute from './routes/docs.ts'
 import metricsRoute from './routes/metrics.ts'
+import adminRoute from './routes/admin.ts'
 import { DEFAULT_SSE_OPTIONS, type SseOptions } from './sse/sse-stream.ts'
 
 /** How long open event streams get to send their run's result before the sockets are closed. */
@@ -39,8 +39,10 @@ declare module 'fastify' {
 }
 
 export async function buildApp (config: Config, opts: AppOptions): Promise<FastifyInstance> {
+  // First, so the log scrubs its secrets (and a reload's) from the first line on.
+  const gateway = new Gateway(config, opts)
   const app = Fastify({
-    logger: loggerOptions(config.log.level, opts.logStream, secretScrubberFor(config, opts.env)),
+    logger: loggerOptions(config.log.level, opts.logStream, gateway.logScrubber),
     trustProxy: config.server.trust_proxy,
     bodyLimit: config.limits.body_bytes,
     // Slow-header and slow-body clients are cut off; SSE responses are not affected (they are responses).
@@ -56,7 +58,6 @@ export async function buildApp (config: Config, opts: AppOptions): Promise<Fasti
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } }
   }).withTypeProvider<TypeBoxTypeProvider>()
 
-  const gateway = new Gateway(config, opts)
   const sse = { ...DEFAULT_SSE_OPTIONS, ...opts.sse }
   app.decorate('gateway', gateway)
 
@@ -80,6 +81,7 @@ export async function buildApp (config: Config, opts: AppOptions): Promise<Fasti
   await app.register(runsRoute, { gateway, sse })
   await app.register(healthRoute, { gateway })
   await app.register(metricsRoute, { gateway })
+  await app.register(adminRoute, { gateway })
   await app.register(docsRoute)
 
   // Recovery from a crash happens before the first request can arrive (listen() waits for ready).

@@ -29,6 +29,10 @@ import { createHttpOutbound } from './delivery/http-outbound.ts'
 import type { Outbound } from './delivery/outbound.ts'
 import { adapterFor } from './platforms/index.ts'
 import { StreamTracker } from './sse/stream-tracker.ts'
+import { restartOnlyChanges } from './config/reload-rules.ts'
+import type { ConfigReader } from './config/reload.ts'
+import { secretScrubberFor } from './secrets/configured-secrets.ts'
+import { LogScrubber } from './secrets/log-scrubber.ts'
 import { isShared, QUEUE_OWNER, type SharedStore } from './store/shared-store.ts'
 import { ControlBus } from './cluster/control-bus.ts'
 import { ClusterMember, newInstanceId } from './cluster/cluster-member.ts'
@@ -59,6 +63,8 @@ export interface GatewayDeps {
   bwrapPath?: string
   /** `worker`: a `hookgate worker` process, which executes queued runs and serves no HTTP. */
   role?: 'gateway' | 'worker'
+  /** Reads the config again as at start, for reloads; absent: the config cannot be reloaded. */
+  readConfig?: ConfigReader
 }
 
 /** What a process needs to cooperate with others through a shared store. */
@@ -79,16 +85,24 @@ export interface PendingConfirmation {
   idempotencyKeys: string[]
 }
 
+/** What is compiled from a config, swapped as one on reload. */
+interface Compiled {
+  config: Config
+  verifiers: ReadonlyMap<string, Verifier>
+  policy: CompiledPolicy
+  admin: AdminToken
+  links: RunLinks
+}
+
 export class Gateway {
-  readonly config: Config
   readonly deps: GatewayDeps
-  readonly verifiers: ReadonlyMap<string, Verifier>
-  readonly policy: CompiledPolicy
   readonly confirmations: ConfirmationStore<PendingConfirmation>
   readonly registry: RunRegistry
-  readonly admin: AdminToken
   readonly streams = new StreamTracker()
-  readonly links: RunLinks
+  /** Removes configured secrets from log lines; follows reloads (and keeps the secrets rotated out). */
+  readonly logScrubber: LogScrubber
+  #compiled: Compiled
+  readonly #linkKey: Buffer
   readonly deliveries: DeliveryService
   readonly sessions: SessionService
   readonly permissions: PermissionBroker
@@ -101,19 +115,17 @@ export class Gateway {
   #pruneTimer: NodeJS.Timeout | undefined
 
   constructor (config: Config, deps: GatewayDeps) {
-    this.config = config
     this.deps = deps
+    this.#linkKey = deps.linkKey ?? randomBytes(32)
+    this.#compiled = this.#compile(config)
+    this.logScrubber = new LogScrubber(secretScrubberFor(config, deps.env))
     this.metrics = new GatewayMetrics({
       queued: () => this.registry.queued,
       running: () => this.registry.running,
       sseClients: () => this.streams.size,
       limits: { concurrency: config.limits.concurrency, queue: config.limits.queue }
     }, { now: deps.now, processMetrics: config.metrics.enabled && deps.role !== 'worker' })
-    this.verifiers = new Map(Object.entries(config.callers).map(([id, c]) => [id, createVerifier(c.scheme)]))
-    this.policy = compilePolicy(config)
     this.confirmations = new ConfirmationStore<PendingConfirmation>(deps.store, { now: deps.now })
-    this.admin = new AdminToken(config.admin_token)
-    this.links = new RunLinks(deps.linkKey ?? randomBytes(32), config.server.public_url)
     this.#outbound = deps.outbound ?? createHttpOutbound()
     this.sessions = new SessionService({ store: deps.store, limits: config.sessions, now: deps.now })
     this.cluster = isShared(deps.store) ? this.#joinCluster(deps.store, deps.role ?? 'gateway') : null
@@ -146,7 +158,7 @@ export class Gateway {
       stored: { maxEvents: 50_000, maxBytes: config.limits.run_log_bytes },
       ...(deps.processes !== undefined ? { processes: deps.processes } : {}),
       execute: createRunExecutor({
-        config,
+        config: () => this.config,
         env: deps.env,
         launcher: deps.launcher,
         sessions: this.sessions,
@@ -197,6 +209,39 @@ export class Gateway {
       ...(deps.deliveryRetry !== undefined ? { retry: deps.deliveryRetry } : {}),
       onAttempt: (attempt) => this.metrics.delivery(attempt)
     })
+  }
+
+  /** The config new requests and runs use; runs already executing keep the one they started with. */
+  get config (): Config { return this.#compiled.config }
+  get verifiers (): ReadonlyMap<string, Verifier> { return this.#compiled.verifiers }
+  get policy (): CompiledPolicy { return this.#compiled.policy }
+  get admin (): AdminToken { return this.#compiled.admin }
+  get links (): RunLinks { return this.#compiled.links }
+
+  /**
+   * Applies a new config, all of it at once, for what arrives from now on (a request already being
+   * handled finishes with the old one). Refused, changing nothing, when it changes what only a
+   * restart can (reload-rules.ts): the paths are returned.
+   */
+  reload (next: Config): { applied: boolean, restartOnly: string[] } {
+    const restartOnly = restartOnlyChanges(this.config, next, this.deps.bwrapPath !== undefined)
+    if (restartOnly.length > 0) return { applied: false, restartOnly }
+    const compiled = this.#compile(next)
+    this.#compiled = compiled
+    this.registry.setLimits({ concurrency: next.limits.concurrency, queue: next.limits.queue })
+    this.deliveries.reconfigure(next)
+    this.logScrubber.add(secretScrubberFor(next, this.deps.env))
+    return { applied: true, restartOnly: [] }
+  }
+
+  #compile (config: Config): Compiled {
+    return {
+      config,
+      verifiers: new Map(Object.entries(config.callers).map(([id, c]) => [id, createVerifier(c.scheme)])),
+      policy: compilePolicy(config),
+      admin: new AdminToken(config.admin_token),
+      links: new RunLinks(this.#linkKey, config.server.public_url)
+    }
   }
 
   /**

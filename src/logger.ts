@@ -19,7 +19,7 @@ export function stripTokenFromUrl (url: string): string {
 }
 
 /** `scrubber`: the process's configured secrets, removed from every line written. */
-export function loggerOptions (level: string, stream?: NodeJS.WritableStream, scrubber?: SecretScrubber): FastifyServerOptions['logger'] {
+export function loggerOptions (level: string, stream?: NodeJS.WritableStream, scrubber?: Pick<SecretScrubber, 'scrub'>): FastifyServerOptions['logger'] {
   return {
     level,
     redact: { paths: REDACT, censor: '[redacted]' },
@@ -29,7 +29,7 @@ export function loggerOptions (level: string, stream?: NodeJS.WritableStream, sc
       }
     },
     // The line is scrubbed as written (JSON), which is why the scrubber also knows secrets JSON-escaped.
-    ...(scrubber !== undefined && scrubber.size > 0 ? { hooks: { streamWrite: (line: string) => scrubber.scrub(line) } } : {}),
+    ...(scrubber !== undefined ? { hooks: { streamWrite: (line: string) => scrubber.scrub(line) } } : {}),
     ...(stream !== undefined ? { stream } : {})
   } as FastifyServerOptions['logger']
 }

@@ -17,6 +17,7 @@ import { checkHost } from './config/host-checks.ts'
 import { ConfigError } from './errors.ts'
 import { quickStartConfig, resolveConfigPath } from './config/quick-start.ts'
 import { openProcessState } from './process-state.ts'
+import { reloadConfig } from './config/reload.ts'
 
 export interface ServeFlags {
   config?: string
@@ -47,9 +48,12 @@ export async function startServer (flags: ServeFlags, env: NodeJS.ProcessEnv = p
   if (host.sandboxProblems.length > 0) throw new ConfigError(host.sandboxProblems)
   // One gateway per state directory: a second one would mark the first one's runs as crashed.
   const state = await openProcessState(config, env, { bwrapPath: host.bwrapPath, role: 'gateway' })
+  const cwd = process.cwd()
+  // A reload reads the config exactly as this start did: same file, environment and flags.
+  const readConfig = (): LoadedConfig => loadServeConfig(flags, env, cwd)
   let app: FastifyInstance
   try {
-    app = await buildApp(config, state.deps)
+    app = await buildApp(config, { ...state.deps, readConfig })
   } catch (error) {
     await state.close()
     throw error
@@ -76,7 +80,10 @@ export async function startServer (flags: ServeFlags, env: NodeJS.ProcessEnv = p
     app.gateway.registry.forceStop()
     state.releaseLock()
   }
+  // SIGHUP reloads the config instead of stopping the gateway.
+  process.on('SIGHUP', () => { reloadConfig(app.gateway, readConfig, app.log) })
   closeWithGrace({
+    skip: ['SIGHUP'],
     delay: (config.shutdown_grace + 5) * 1000,
     logger: { error: (message: unknown) => app.log.error(String(message)) },
     onSecondSignal: (signal) => forceStop(`second ${String(signal)}`),

@@ -18,6 +18,7 @@ import { QueueWorker } from './cluster/run-queue.ts'
 import type { DeliveryChannel } from './store/run-store.ts'
 import { loadServeConfig, type ServeFlags } from './server.ts'
 import { openProcessState } from './process-state.ts'
+import { reloadConfig } from './config/reload.ts'
 
 export interface WorkerHandle {
   instance: string
@@ -34,9 +35,11 @@ export async function startWorker (flags: Pick<ServeFlags, 'config'>, env: NodeJ
   if (host.sandboxProblems.length > 0) throw new ConfigError(host.sandboxProblems)
   const log = pino(loggerOptions(config.log.level, undefined, secretScrubberFor(config, env)) as pino.LoggerOptions)
   const state = await openProcessState(config, env, { bwrapPath: host.bwrapPath, role: 'worker' })
+  const cwd = process.cwd()
+  const readConfig = (): ReturnType<typeof loadServeConfig> => loadServeConfig(flags, env, cwd)
   let gateway: Gateway
   try {
-    gateway = new Gateway(config, state.deps)
+    gateway = new Gateway(config, { ...state.deps, readConfig })
     await gateway.start()
   } catch (error) {
     await state.close()
@@ -66,7 +69,10 @@ export async function startWorker (flags: Pick<ServeFlags, 'config'>, env: NodeJ
     })()
     return stopping
   }
+  // SIGHUP reloads the config (rotated reply tokens, new limits) instead of stopping the worker.
+  process.on('SIGHUP', () => { reloadConfig(gateway, readConfig, log) })
   closeWithGrace({
+    skip: ['SIGHUP'],
     delay: (config.shutdown_grace + 5) * 1000,
     logger: { error: (message: unknown) => log.error(String(message)) },
     onSecondSignal: () => { gateway.registry.forceStop(); state.releaseLock() },

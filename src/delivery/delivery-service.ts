@@ -53,7 +53,7 @@ export interface DeliveryAttempt {
 const FIRST_PROGRESS_MS = 1000
 
 export class DeliveryService {
-  readonly #o: DeliveryServiceOptions
+  #o: DeliveryServiceOptions
   readonly #firstMs: number
   readonly #maxMs: number
   readonly #attempts: number
@@ -71,6 +71,11 @@ export class DeliveryService {
     this.#firstMs = opts.retry?.firstMs ?? 2000
     this.#maxMs = opts.retry?.maxMs ?? 10 * 60_000
     this.#attempts = opts.retry?.attempts ?? 12
+  }
+
+  /** A reloaded config: reply tokens and callbacks as they are now, for every attempt from now on. */
+  reconfigure (config: DeliveryServiceOptions['config']): void {
+    this.#o = { ...this.#o, config }
   }
 
   /** The channels a run of this caller owes, given whether it came from a platform. */

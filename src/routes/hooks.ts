@@ -46,7 +46,10 @@ const SECURITY = SECURITY_SCHEME_NAMES.map((name) => ({ [name]: [] }))
 const errors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 413: ErrorSchema, 429: ErrorSchema, 503: ErrorSchema }
 
 const hooksRoute: FastifyPluginAsyncTypebox<HooksRouteOptions> = async (app, { gateway, sse }) => {
-  const { config, deps } = gateway
+  const { deps } = gateway
+  // Read per request: a reload swaps the config between requests. The body limit is the exception:
+  // it is built into the parser (a change needs a restart, reload-rules.ts).
+  const bodyBytes = gateway.config.limits.body_bytes
   const audit = deps.audit
 
   app.decorateRequest('replayKey', null)
@@ -66,9 +69,9 @@ const hooksRoute: FastifyPluginAsyncTypebox<HooksRouteOptions> = async (app, { g
   // Metrics name a caller only when it is configured (the label's values are the config's ids).
   const count = (request: FastifyRequest, outcome: RequestOutcome): void => {
     const caller = (request.params as { caller?: string }).caller ?? ''
-    const known = Object.hasOwn(config.callers, caller)
+    const known = Object.hasOwn(gateway.config.callers, caller)
     if (outcome.outcome !== 'verified') request.outcomeCounted = true
-    gateway.metrics.request({ caller: known ? caller : '', scheme: known ? config.callers[caller]!.scheme : '' }, outcome)
+    gateway.metrics.request({ caller: known ? caller : '', scheme: known ? gateway.config.callers[caller]!.scheme : '' }, outcome)
   }
 
   const reject = (request: FastifyRequest, reason: string, error: Error): never => {
@@ -93,18 +96,25 @@ const hooksRoute: FastifyPluginAsyncTypebox<HooksRouteOptions> = async (app, { g
     if (!request.outcomeCounted) count(request, refusalOutcome(reason, error))
   })
 
-  const perAddress = app.createRateLimit({
-    max: config.limits.per_address.max,
-    timeWindow: config.limits.per_address.window * 1000,
-    keyGenerator: (request) => request.ip
-  })
-  const perCaller = new Map(Object.entries(config.callers)
-    .filter(([, c]) => c.rate_limit !== undefined)
-    .map(([id, c]) => [id, app.createRateLimit({
-      max: c.rate_limit!.max,
-      timeWindow: c.rate_limit!.window * 1000,
-      keyGenerator: () => `caller:${id}`
-    })]))
+  // Limiters by their settings, so a reload's new limits apply at once and unchanged ones keep counting.
+  const limiters = new Map<string, ReturnType<typeof app.createRateLimit>>()
+  const limiterFor = (name: string, max: number, windowS: number, key: (request: FastifyRequest) => string): ReturnType<typeof app.createRateLimit> => {
+    const id = `${name}\n${max}\n${windowS}`
+    let limiter = limiters.get(id)
+    if (limiter === undefined) {
+      limiter = app.createRateLimit({ max, timeWindow: windowS * 1000, keyGenerator: key })
+      limiters.set(id, limiter)
+    }
+    return limiter
+  }
+  const perAddress = (request: FastifyRequest): ReturnType<ReturnType<typeof app.createRateLimit>> => {
+    const { max, window } = gateway.config.limits.per_address
+    return limiterFor('address', max, window, (r) => r.ip)(request)
+  }
+  const perCaller = (id: string): ReturnType<typeof app.createRateLimit> | undefined => {
+    const limit = gateway.config.callers[id]?.rate_limit
+    return limit === undefined ? undefined : limiterFor(`caller:${id}`, limit.max, limit.window, () => `caller:${id}`)
+  }
 
   // A shared limit that cannot be counted (Redis unreachable) refuses: fail closed, not unlimited
   // (with `rate_limit_fail_open` the plugin skips the count instead, and nothing throws here).
@@ -119,19 +129,19 @@ const hooksRoute: FastifyPluginAsyncTypebox<HooksRouteOptions> = async (app, { g
 
   // Verification needs the exact bytes, so nothing is parsed before it: every content type is read raw.
   app.removeAllContentTypeParsers()
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: config.limits.body_bytes }, (_req, body, done) => {
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: bodyBytes }, (_req, body, done) => {
     done(null, body)
   })
 
   // The URL as the sender addressed it: Twilio signs it, so behind a proxy `server.public_url` must
   // say how the platform reaches us; without it, this request's own scheme and host.
   const signedUrl = (request: FastifyRequest): string => {
-    const base = config.server.public_url ?? `${request.protocol}://${request.host}`
+    const base = gateway.config.server.public_url ?? `${request.protocol}://${request.host}`
     return base.replace(/\/+$/, '') + request.raw.url
   }
 
   app.post('/v1/hooks/:caller', {
-    bodyLimit: config.limits.body_bytes,
+    bodyLimit: bodyBytes,
     schema: {
       tags: ['webhooks'],
       summary: 'Run the agent for a signed request',
@@ -158,13 +168,16 @@ const hooksRoute: FastifyPluginAsyncTypebox<HooksRouteOptions> = async (app, { g
       }
       const { caller } = request.params as { caller: string }
       record({ event: 'request', caller, ip: request.ip })
-      if (!Object.hasOwn(config.callers, caller)) reject(request, 'unknown_caller', new UnauthorizedError())
+      if (!Object.hasOwn(gateway.config.callers, caller)) reject(request, 'unknown_caller', new UnauthorizedError())
     },
     preValidation: async (request) => {
       const { caller } = request.params as { caller: string }
-      const callerConfig = config.callers[caller]!
+      // Looked up again (not kept from onRequest): a reload in between may have removed the caller.
+      const callerConfig = gateway.config.callers[caller]
+      const verifier = gateway.verifiers.get(caller)
+      if (callerConfig === undefined || verifier === undefined) return reject(request, 'unknown_caller', new UnauthorizedError())
       const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)
-      const result = gateway.verifiers.get(caller)!.verify({
+      const result = verifier.verify({
         rawBody,
         headers: request.headers,
         secrets: callerConfig.secrets,
@@ -196,11 +209,12 @@ const hooksRoute: FastifyPluginAsyncTypebox<HooksRouteOptions> = async (app, { g
     }
   }, async (request, reply) => {
     const { caller } = request.params
-    const callerConfig = config.callers[caller]!
+    const callerConfig = gateway.config.callers[caller]
+    if (callerConfig === undefined) return reject(request, 'unknown_caller', new UnauthorizedError())
     const hooks = {
       record,
       limit: async (): Promise<number | null> => {
-        const limiter = perCaller.get(caller)
+        const limiter = perCaller(caller)
         if (limiter === undefined) return null
         const limit = await limited(request, () => limiter(request))
         return !limit.isAllowed && limit.isExceeded ? limit.ttlInSeconds : null
@@ -228,7 +242,7 @@ const hooksRoute: FastifyPluginAsyncTypebox<HooksRouteOptions> = async (app, { g
         request.auditedRejection = true
         throw outcome.error
       case 'notice':
-        return reply.code(200).send({ ...outcome.notice, ...(config.demo ? { demo: true } : {}) })
+        return reply.code(200).send({ ...outcome.notice, ...(gateway.config.demo ? { demo: true } : {}) })
       case 'replayed':
         void reply.header('hookgate-replayed', 'true')
         return answerRun(request, reply, { gateway, sse, run: outcome.run, token: null })

@@ -22,7 +22,8 @@ import type { RunControls } from './run-controls.ts'
 import type { RunState } from './run-state.ts'
 
 export interface RunExecutorDeps {
-  config: Config
+  /** The config as it is when a run starts (a reload changes it for runs that start later). */
+  config: () => Config
   env: NodeJS.ProcessEnv
   launcher: Launcher
   sessions: SessionService
@@ -33,13 +34,19 @@ export interface RunExecutorDeps {
 }
 
 export function createRunExecutor (deps: RunExecutorDeps) {
-  const scrubber = secretScrubberFor(deps.config, deps.env)
+  let scrubbing: { config: Config, scrubber: SecretScrubber } | undefined
+  const scrubberFor = (config: Config): SecretScrubber => {
+    if (scrubbing?.config !== config) scrubbing = { config, scrubber: secretScrubberFor(config, deps.env) }
+    return scrubbing.scrubber
+  }
   return async (run: RunState, ctx: ExecutorContext): Promise<AgentOutcome> => {
     const { request } = run
-    const base = agentFor(deps.config, request.caller)
-    const agent: AgentConfig = { ...base, cwd: workingDirectory(deps.config, request.caller, request.project ?? null) ?? base.cwd }
+    const config = deps.config()
+    const scrubber = scrubberFor(config)
+    const base = agentFor(config, request.caller)
+    const agent: AgentConfig = { ...base, cwd: workingDirectory(config, request.caller, request.project ?? null) ?? base.cwd }
     const profile = profileFor(agent.profile)
-    const caller = deps.config.callers[request.caller]
+    const caller = config.callers[request.caller]
     // Decided at acceptance (Gateway.conversationKey) and stored with the run.
     const key = request.sessionKey ?? null
     const session = await deps.sessions.plan(key, profile)
@@ -51,7 +58,7 @@ export function createRunExecutor (deps: RunExecutorDeps) {
         agent,
         tools: request.tools,
         session,
-        homeDir: agentHome(deps.config, agent, request.caller),
+        homeDir: agentHome(config, agent, request.caller),
         sourceEnv: deps.env,
         launcher: deps.launcher,
         signal: ctx.signal,
@@ -61,7 +68,7 @@ export function createRunExecutor (deps: RunExecutorDeps) {
         // The question asked in chats and streams is scrubbed; the agent's answer is built from its own.
         askPermission: (question) => deps.permissions.ask(run, { ...question, tool: scrubber.scrub(question.tool), input: scrubber.scrubDeep(question.input) }, caller?.permissions ?? 'ask'),
         onControl: (control) => deps.controls.attach(run.id, control),
-        ...(deps.bwrapPath !== undefined ? { sandbox: { bwrapPath: deps.bwrapPath, hidden: hiddenFromAgent(deps.config) } } : {})
+        ...(deps.bwrapPath !== undefined ? { sandbox: { bwrapPath: deps.bwrapPath, hidden: hiddenFromAgent(config) } } : {})
       })
       // Recorded before the run is released, so the conversation's next run resumes this session.
       const startedAt = Date.parse(run.snapshot().started_at ?? new Date(0).toISOString())

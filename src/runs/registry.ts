@@ -490,6 +490,13 @@ export class RunRegistry {
     this.#stopTimers()
   }
 
+  /** A reloaded config's limits: for admissions from now on; a lower concurrency stops nothing. */
+  setLimits (limits: { concurrency: number, queue: number }): void {
+    this.#opts.concurrency = limits.concurrency
+    this.#opts.queue = limits.queue
+    this.#pump()
+  }
+
   /** Runs counted by status, from the store. */
   async counts (): Promise<Partial<Record<RunStatus, number>>> {
     return this.#opts.store.countByStatus()

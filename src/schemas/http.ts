@@ -89,6 +89,12 @@ export const PermissionResultSchema = Type.Object({
   decision: Type.Union([Type.Literal('allow'), Type.Literal('deny')], { description: 'What was decided' })
 }, { description: 'The decision took effect: the agent continues with it' })
 
+export const ReloadResultSchema = Type.Object({
+  status: Type.Literal('reloaded', { description: 'The new config is in use' }),
+  source: Type.String({ description: 'The config file that was read' }),
+  warnings: Type.Array(Type.String(), { description: 'Findings that do not stop the config, `path: message` each' })
+}, { additionalProperties: false, description: 'The config was read again and is in use for everything that arrives from now on' })
+
 export const SteerBodySchema = Type.Object({
   text: Type.String({ minLength: 1, maxLength: 16384, description: 'The message for the agent' })
 }, { additionalProperties: false, description: 'A steering message' })

@@ -649,7 +649,8 @@ describe('the config examples in the docs', () => {
   })
 
   it('every complete caller of docs/github-actions.md loads', () => {
-    const complete = yamlBlocks(DOCS).filter((b) => /callers:\n/.test(b) && b.includes('secrets:'))
+    // The composite action's caller reuses section 1's command, so it is not complete on its own.
+    const complete = yamlBlocks(DOCS).filter((b) => /callers:\n/.test(b) && b.includes('secrets:') && !b.includes('command of section 1'))
     expect(complete).toHaveLength(2)
     for (const block of complete) expect(loads(block)).toEqual([])
   })
