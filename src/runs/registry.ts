@@ -435,6 +435,14 @@ export class RunRegistry {
     const recovered: Run[] = []
     const orphans = (await store.orphanedRuns()).filter((r) => !this.#live.has(r.run.id))
     for (const stored of orphans) {
+      // Its owner ended it, audited it and published its result, then died before storing the final
+      // state: that outcome stands (readers already saw it); only the record is completed.
+      const ended = await this.#publishedResult(store, stored.run.id)
+      if (ended !== null) {
+        await store.updateRun(ended, { durable: true })
+        recovered.push(ended)
+        continue
+      }
       const { run, reason } = interrupted(stored.run, this.#opts.now(), {
         crash: 'interrupted: the process running it stopped (no heartbeat within its lease)',
         'not started': 'not started: the process holding it stopped (no heartbeat within its lease)'
@@ -446,6 +454,15 @@ export class RunRegistry {
       recovered.push(run)
     }
     return recovered
+  }
+
+  /** The final run in the `result` event that ends the run's stream, if it has one. */
+  async #publishedResult (store: SharedStore, id: string): Promise<Run | null> {
+    const last = await store.lastSeq(id)
+    if (last === 0) return null
+    const page = await store.readEvents(id, last - 1, 1)
+    const result = page.events.find((e) => e.event === 'result')
+    return result === undefined ? null : result.data as Run
   }
 
   /**

@@ -49,7 +49,7 @@ export const RunParamsSchema = Type.Object({
 })
 
 export const RunQuerySchema = Type.Object({
-  token: Type.Optional(Type.String({ description: 'Run token, admin token, or the read-only token of a run link sent to a chat' }))
+  token: Type.Optional(Type.String({ description: 'The read-only token of a run link sent to a chat (run and admin tokens go in the Authorization header, never in a URL)' }))
 })
 
 export const RunEventsQuerySchema = Type.Object({
