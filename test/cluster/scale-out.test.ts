@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import {
-  ADMIN_TOKEN, CHAOS_AGENT, SECRET, cleanupGatewayProcesses, descendantsAlive, followEvents, isAlive, postSigned,
+  ADMIN_TOKEN, chaosConfig, cleanupGatewayProcesses, descendantsAlive, followEvents, isAlive, postSigned,
   sleep, spawnRecords, startGatewayProcess, waitFor, type Answer, type GatewayProcess
 } from '../helpers/gateway-process.ts'
 import { startRedis, stopAllRedis, type RedisServer } from '../helpers/redis-server.ts'
@@ -33,39 +33,19 @@ interface ClusterOptions {
 
 /** One config for every process of a deployment (each gets its own state_dir from the helper). */
 function clusterConfig (o: ClusterOptions): string {
-  return `
-log: { level: warn }
-admin_token: ${ADMIN_TOKEN}
-store: ${o.url}
-execution: ${o.execution ?? 'workers'}
-redis: { prefix: "${o.prefix}", lease: ${LEASE_S} }
-shutdown_grace: 2
-agent:
-  profile: command
-  argv: [${JSON.stringify(process.execPath)}, ${JSON.stringify(CHAOS_AGENT)}, "{prompt}"]
-  timeout: 60
-  kill_grace: 1
-  env: [CHAOS_TAG, CHAOS_SPAWN_LOG, CHAOS_LIFETIME_MS]
-limits:
-  concurrency: ${o.concurrency ?? 2}
-  queue: ${o.queue ?? 20}
-  sync_wait: 10
-  per_address: { max: 100000, window: 60 }
-commands:
-  run: { prompt: "{args}" }
-callers:
-  ci:
-    scheme: hmac-sha256
-    secrets: ["${SECRET}"]
-    commands: [run]
-    default_command: run
-  limited:
+  return chaosConfig({
+    concurrency: o.concurrency ?? 2,
+    queue: o.queue ?? 20,
+    callers: `  limited:
     scheme: hmac-sha256
     secrets: ["${LIMITED_SECRET}"]
     commands: [run]
     default_command: run
-    rate_limit: { max: 3, window: 600 }
-`
+    rate_limit: { max: 3, window: 600 }`,
+    extra: `store: ${o.url}
+execution: ${o.execution ?? 'workers'}
+redis: { prefix: "${o.prefix}", lease: ${LEASE_S} }`
+  })
 }
 
 function prefix (): string {

@@ -56,9 +56,10 @@ const tracked: Tracked[] = []
 
 /**
  * A config for the chaos agent: one hmac-sha256 caller `ci` (default command `run` = the text), an
- * admin token, and `agent.env` passing the chaos knobs through. `extra` is appended (top-level keys).
+ * admin token, and `agent.env` passing the chaos knobs through. `callers` adds caller entries (indented
+ * under `callers:`); `extra` is appended (top-level keys).
  */
-export function chaosConfig (opts: { concurrency?: number, queue?: number, shutdownGrace?: number, killGrace?: number, maxAge?: number, timeout?: number, extra?: string } = {}): string {
+export function chaosConfig (opts: { concurrency?: number, queue?: number, shutdownGrace?: number, killGrace?: number, maxAge?: number, timeout?: number, callers?: string, extra?: string } = {}): string {
   return `
 log: { level: warn }
 admin_token: ${ADMIN_TOKEN}
@@ -83,6 +84,7 @@ callers:
     max_age: ${opts.maxAge ?? 300}
     commands: [run]
     default_command: run
+${opts.callers ?? ''}
 ${opts.extra ?? ''}`
 }
 
