@@ -8,7 +8,7 @@ import { sharedLinkKey, waitForStore } from './cluster/shared-link-key.ts'
 import type { GatewayDeps } from './gateway.ts'
 import { createProcessControl } from './proc/process-control.ts'
 import { acquireStateLock } from './proc/state-lock.ts'
-import { createExecaLauncher } from './runner/execa-launcher.ts'
+import { createSpawnerLauncher } from './runner/spawner/spawner-launcher.ts'
 import { createStore, redactedStoreUrl } from './store/create-store.ts'
 import { StoreUnavailableError, type RunStore } from './store/run-store.ts'
 import { isShared } from './store/shared-store.ts'
@@ -30,6 +30,8 @@ export interface ProcessState {
 
 export async function openProcessState (config: Config, env: NodeJS.ProcessEnv, opts: { bwrapPath: string | null, role: 'gateway' | 'worker' }): Promise<ProcessState> {
   const lock = acquireStateLock(config.state_dir)
+  // Started on the first run, so a gateway that never runs an agent never starts it.
+  const launcher = createSpawnerLauncher({ env })
   let audit: AuditLog | undefined
   let store: RunStore | undefined
   try {
@@ -38,7 +40,7 @@ export async function openProcessState (config: Config, env: NodeJS.ProcessEnv, 
     const linkKey = await runLinkKey(config, store)
     const deps: GatewayDeps = {
       env,
-      launcher: createExecaLauncher(),
+      launcher,
       audit,
       store,
       processes: createProcessControl(),
@@ -55,6 +57,7 @@ export async function openProcessState (config: Config, env: NodeJS.ProcessEnv, 
       deps,
       close: async () => {
         try {
+          await launcher.close()
           await openStore.close()
           openAudit.close()
         } finally {
@@ -64,6 +67,7 @@ export async function openProcessState (config: Config, env: NodeJS.ProcessEnv, 
       releaseLock: () => lock.release()
     }
   } catch (error) {
+    await launcher.close()
     await store?.close()
     audit?.close()
     lock.release()

@@ -7,7 +7,10 @@ import { processIdentity } from './process-table.ts'
 import { assertRunId } from './run-marker.ts'
 import { killRunProcesses, type KillOptions, type RunMarkerQuery } from './run-processes.ts'
 
-export function withRunSweep (child: LaunchedProcess, runId: string): LaunchedProcess {
+export type Sweep = (query: RunMarkerQuery, signal: NodeJS.Signals, options: KillOptions) => void
+
+/** `sweep` does the /proc scan; by default here, on the caller's thread. */
+export function withRunSweep (child: LaunchedProcess, runId: string, sweep: Sweep = localSweep): LaunchedProcess {
   assertRunId(runId)
   if (child.pid === undefined) return child
   // Read now, while the leader surely exists (not yet reaped): its start time bounds the search, so
@@ -22,12 +25,16 @@ export function withRunSweep (child: LaunchedProcess, runId: string): LaunchedPr
     exited: child.exited,
     killGroup (signal) {
       child.killGroup(signal)
-      try {
-        killRunProcesses(query, signal, options)
-      } catch {
-        // Reading /proc failed in some unexpected way: the group kill above still happened.
-      }
+      sweep(query, signal, options)
     },
     release: () => child.release()
+  }
+}
+
+function localSweep (query: RunMarkerQuery, signal: NodeJS.Signals, options: KillOptions): void {
+  try {
+    killRunProcesses(query, signal, options)
+  } catch {
+    // Reading /proc failed in some unexpected way: the group kill still happened.
   }
 }

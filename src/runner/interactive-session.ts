@@ -27,6 +27,8 @@ export class InteractiveSession {
   #outstanding = 0
   #pendingQuestions = 0
   #closed = false
+  /** Steering messages that came while the process was still being started: written after the prompt. */
+  readonly #early: string[] = []
 
   constructor (protocol: InteractiveProtocol, prompt: string, ask?: (q: PermissionQuestion) => Promise<PermissionDecision>) {
     this.#protocol = protocol
@@ -39,7 +41,12 @@ export class InteractiveSession {
 
   readonly control: RunControl = {
     steer: (text) => {
-      if (this.#closed || this.#input === null || this.#input.ended) return false
+      if (this.#closed) return false
+      if (this.#input === null) {
+        this.#early.push(text)
+        return true
+      }
+      if (this.#input.ended) return false
       if (!this.#input.write(this.#protocol.userMessage(text))) return false
       this.#outstanding++
       return true
@@ -48,8 +55,14 @@ export class InteractiveSession {
 
   start (input: AgentInput): void {
     this.#input = input
-    if (input.write(this.#protocol.userMessage(this.#prompt))) this.#outstanding++
-    else input.end()
+    if (!input.write(this.#protocol.userMessage(this.#prompt))) {
+      input.end()
+      return
+    }
+    this.#outstanding++
+    for (const text of this.#early.splice(0)) {
+      if (input.write(this.#protocol.userMessage(text))) this.#outstanding++
+    }
   }
 
   handle (item: { type: 'permission_request', data: PermissionQuestion } | { type: 'turn_end' }): void {

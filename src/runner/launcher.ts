@@ -1,7 +1,10 @@
-// How an agent process is started, behind one small interface: today execa on the main thread; a
-// launcher process or worker thread can replace it without touching the runner, the registry or routes.
+// How an agent process is started, behind one small interface (implemented by the spawner process,
+// src/runner/spawner/), so how spawning is done can change without touching the runner, the registry
+// or routes.
 // It hands over raw byte chunks, not lines: splitting, capping and decoding stay in the runner, so a
 // replacement only has to move bytes, and no implementation can buffer an endless line.
+
+import type { KillOptions, RunMarkerQuery } from '../proc/run-processes.ts'
 
 export interface LaunchSpec {
   /** argv[0] is the executable (looked up on the PATH of `env`); never run through a shell. */
@@ -60,6 +63,14 @@ export interface LaunchedProcess {
 }
 
 export interface Launcher {
-  /** Never throws: a process that cannot start is reported through `exited.spawnError`. */
-  launch (spec: LaunchSpec): LaunchedProcess
+  /**
+   * Signals the processes that carry a run's marker outside the group `exceptPgid` (setsid
+   * escapees). Fire and forget; absent: the caller scans /proc itself.
+   */
+  sweepRun? (query: RunMarkerQuery, signal: NodeJS.Signals, options: KillOptions): void
+  /**
+   * Settles once the process has started (its pid is known) or failed to; never rejects: a process
+   * that cannot start is reported through `exited.spawnError`.
+   */
+  launch (spec: LaunchSpec): Promise<LaunchedProcess>
 }

@@ -4,8 +4,7 @@
 // the run's marker) is killed on every way out.
 import type { AgentConfig } from '../config/schema.ts'
 import { randomUUID } from 'node:crypto'
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { runMarkerEnv } from '../proc/run-marker.ts'
 import { withRunSweep } from '../proc/run-sweep.ts'
@@ -21,6 +20,7 @@ import type { AgentProfile, ParsedItem, PermissionQuestion, ProfileInput, Sessio
 import { bwrapArgv } from './sandbox/bwrap-argv.ts'
 import { resolveSandboxLayout } from './sandbox/sandbox-layout.ts'
 import { withSandboxSignals } from './sandbox/sandbox-signals.ts'
+import { ScratchDir } from './scratch-dir.ts'
 import { stripAnsi } from './strip-ansi.ts'
 import { findOnPath } from '../config/find-on-path.ts'
 import { supervise, type StopReason } from './supervise.ts'
@@ -68,7 +68,7 @@ export interface RunSpec {
 const STDERR_TAIL_CHARS = 2048
 
 export async function runAgent (spec: RunSpec): Promise<AgentOutcome> {
-  const scratchDir = mkdtempSync(join(tmpdir(), 'hookgate-run-'))
+  const scratchDir = new ScratchDir()
   try {
     const profile = profileFor(spec.agent.profile)
     const first = await attempt(spec, profile, scratchDir, spec.session ?? null)
@@ -94,7 +94,7 @@ export async function runAgent (spec: RunSpec): Promise<AgentOutcome> {
       turns: null
     }
   } finally {
-    rmSync(scratchDir, { recursive: true, force: true })
+    await scratchDir.remove()
   }
 }
 
@@ -105,10 +105,10 @@ interface Attempt {
   stderrTail: string
 }
 
-async function attempt (spec: RunSpec, profile: AgentProfile, scratchDir: string, session: SessionPlan | null): Promise<Attempt> {
+async function attempt (spec: RunSpec, profile: AgentProfile, scratchDir: ScratchDir, session: SessionPlan | null): Promise<Attempt> {
   const { agent } = spec
-  const invocation = profile.invocation({ agent, prompt: spec.prompt, tools: spec.tools, session, scratchDir, homeDir: spec.homeDir ?? null })
-  for (const [name, content] of Object.entries(invocation.files ?? {})) writeFileSync(join(scratchDir, name), content, { mode: 0o600 })
+  const invocation = profile.invocation({ agent, prompt: spec.prompt, tools: spec.tools, session, get scratchDir () { return scratchDir.path }, homeDir: spec.homeDir ?? null })
+  for (const [name, content] of Object.entries(invocation.files ?? {})) writeFileSync(join(scratchDir.path, name), content, { mode: 0o600 })
   const argv = invocation.argv
   const budget = new OutputBudget(agent.max_output_bytes)
   const parser = profile.createParser()
@@ -161,20 +161,19 @@ async function attempt (spec: RunSpec, profile: AgentProfile, scratchDir: string
   } else if ('error' in contained) {
     exit = { ...exit, spawnError: contained.error }
   } else {
-    const launched = spec.launcher.launch({
+    // Steering is taken from now on, while the process starts: messages wait for it in the session.
+    if (interactive !== null) try { spec.onControl?.(interactive.control) } catch {}
+    const launched = await spec.launcher.launch({
       argv: contained.argv,
       cwd: agent.cwd,
       env,
       ...(interactive !== null ? { interactive: true } : invocation.input === undefined ? {} : { input: invocation.input })
     })
-    const swept = spec.runId === undefined ? launched : withRunSweep(launched, spec.runId)
+    const swept = spec.runId === undefined ? launched : withRunSweep(launched, spec.runId, spec.launcher.sweepRun?.bind(spec.launcher))
     // After the sweep: the reverse order would give the agent two SIGTERMs.
     const child = agent.sandbox === 'bwrap' ? withSandboxSignals(swept) : swept
     if (child.pid !== undefined) try { spec.onSpawn?.(child.pid) } catch {}
-    if (interactive !== null && launched.stdin !== undefined) {
-      interactive.start(launched.stdin)
-      try { spec.onControl?.(interactive.control) } catch {}
-    }
+    if (interactive !== null && launched.stdin !== undefined) interactive.start(launched.stdin)
     const supervised = await supervise(child, {
       timeoutMs: agent.timeout * 1000,
       idleMs: idleSeconds * 1000,
@@ -219,7 +218,7 @@ async function attempt (spec: RunSpec, profile: AgentProfile, scratchDir: string
  * looked up first, so a missing CLI is still reported as "not found on PATH" (inside bwrap it would
  * only be an exit status and a line on stderr).
  */
-function sandboxed (spec: RunSpec, argv: string[], env: Record<string, string>, scratchDir: string): { argv: string[] } | { error: NonNullable<ExitInfo['spawnError']> } {
+function sandboxed (spec: RunSpec, argv: string[], env: Record<string, string>, scratchDir: ScratchDir): { argv: string[] } | { error: NonNullable<ExitInfo['spawnError']> } {
   if (spec.sandbox === undefined) {
     return { error: { code: 'ESANDBOX', message: 'sandbox: bwrap is configured but bubblewrap is not available; the agent was not started unconfined' } }
   }
@@ -229,7 +228,7 @@ function sandboxed (spec: RunSpec, argv: string[], env: Record<string, string>, 
   try {
     const layout = resolveSandboxLayout({
       cwd: spec.agent.cwd,
-      writable: [spec.agent.cwd, scratchDir, ...(spec.homeDir != null ? [spec.homeDir] : [])],
+      writable: [spec.agent.cwd, scratchDir.path, ...(spec.homeDir != null ? [spec.homeDir] : [])],
       hidden: spec.sandbox.hidden
     })
     return { argv: bwrapArgv(spec.sandbox.bwrapPath, [executable, ...rest], layout) }

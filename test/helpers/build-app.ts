@@ -10,7 +10,7 @@ import { buildApp, type AppOptions } from '../../src/app.ts'
 import { AuditLog } from '../../src/audit/audit-log.ts'
 import { parseConfig } from '../../src/config/load.ts'
 import type { Config } from '../../src/config/schema.ts'
-import { createExecaLauncher } from '../../src/runner/execa-launcher.ts'
+import { launcher } from './launcher.ts'
 import { createStore } from '../../src/store/create-store.ts'
 import type { RedisStore } from '../../src/store/redis-store.ts'
 import { isShared } from '../../src/store/shared-store.ts'
@@ -98,7 +98,7 @@ export async function buildTestGateway (opts: TestGatewayOptions = {}): Promise<
   const app = await buildApp(config, {
     store,
     env: { PATH: process.env.PATH, ...opts.env },
-    launcher: createExecaLauncher(),
+    launcher,
     audit,
     now,
     logStream,

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { AgentConfig } from '../../src/config/schema.ts'
 import type { AgentEvent, AgentOutcome } from '../../src/runner/agent-event.ts'
-import { createExecaLauncher } from '../../src/runner/execa-launcher.ts'
+import { launcher } from '../helpers/launcher.ts'
 import { runAgent } from '../../src/runner/run-agent.ts'
 import { DRAIN_AFTER_EXIT_MS } from '../../src/runner/supervise.ts'
 import { RUN_MARKER_VAR } from '../../src/proc/run-marker.ts'
@@ -23,7 +23,7 @@ async function runWith (opts: { runId?: string, agent?: Partial<AgentConfig>, en
     agent: agentConfig({ profile: 'command', argv: [process.execPath, fixture('proc-escape-agent.mjs')], env: ['PROC_ESCAPE_LEADER'], ...opts.agent }),
     tools: { allow: [], deny: [] },
     sourceEnv: { PATH: process.env.PATH, ...opts.env },
-    launcher: createExecaLauncher(),
+    launcher,
     signal: opts.signal ?? new AbortController().signal,
     onEvent: (e) => { events.push(e); if (e.type === 'text') opts.onText?.() },
     onSpawn: (pid) => spawned.add(pid),
@@ -70,7 +70,7 @@ describe('the run marker in the agent environment', () => {
       agent: agentConfig(),
       tools: { allow: [], deny: [] },
       sourceEnv: { PATH: process.env.PATH },
-      launcher: createExecaLauncher(),
+      launcher,
       signal: new AbortController().signal,
       onEvent: () => {},
       onSpawn: (pid) => { spawnedPid = pid },

@@ -1,4 +1,4 @@
-// Shared set-up for runner tests: real processes, real fixtures, the real execa launcher.
+// Shared set-up for runner tests: real processes, real fixtures, the real spawner launcher.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { onTestFinished } from 'vitest'
 import type { AgentConfig } from '../../src/config/schema.ts'
 import type { AgentEvent, AgentOutcome } from '../../src/runner/agent-event.ts'
-import { createExecaLauncher } from '../../src/runner/execa-launcher.ts'
+import { launcher } from '../helpers/launcher.ts'
 import { runAgent, type RunSpec } from '../../src/runner/run-agent.ts'
 
 export const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url))
@@ -56,7 +56,7 @@ export async function run (opts: {
     agent: agentConfig(opts.agent),
     tools: opts.tools ?? { allow: [], deny: [] },
     sourceEnv: { PATH: process.env.PATH, HOME: process.env.HOME, ...opts.env },
-    launcher: createExecaLauncher(),
+    launcher,
     signal: opts.signal ?? new AbortController().signal,
     onEvent: (e) => { events.push(e); opts.onEvent?.(e) },
     onSpawn: (p) => { pid = p },

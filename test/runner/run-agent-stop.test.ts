@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import type { AgentEvent } from '../../src/runner/agent-event.ts'
-import { createExecaLauncher } from '../../src/runner/execa-launcher.ts'
+import { launcher } from '../helpers/launcher.ts'
 import { runAgent } from '../../src/runner/run-agent.ts'
 import { DRAIN_AFTER_EXIT_MS } from '../../src/runner/supervise.ts'
 import { agentConfig, fixture, isDeadOrZombie, run, textOf, waitFor } from './helpers.ts'
@@ -47,7 +47,7 @@ describe('stopping an agent', () => {
       agent: agentConfig(agent),
       tools: { allow: [], deny: [] },
       sourceEnv: { PATH: process.env.PATH, ...env },
-      launcher: createExecaLauncher(),
+      launcher,
       signal: new AbortController().signal,
       onEvent: (e) => { events.push(e) },
       runId: `run_${randomUUID()}`

@@ -138,7 +138,7 @@ describe('copilot profile: a missing session', () => {
   })
 })
 
-// ---- real processes: the runner with the execa launcher and fake-copilot.mjs ----
+// ---- real processes: the runner with the spawner launcher and fake-copilot.mjs ----
 
 
 function copilot (mode: string, opts: Parameters<typeof run>[0] = {}): Promise<Awaited<ReturnType<typeof run>>> {

@@ -152,7 +152,7 @@ describe('gemini profile: a missing session', () => {
   })
 })
 
-// ---- real processes: the runner with the execa launcher and fake-gemini.mjs ----
+// ---- real processes: the runner with the spawner launcher and fake-gemini.mjs ----
 
 
 function gemini (mode: string, opts: Parameters<typeof run>[0] = {}): Promise<Awaited<ReturnType<typeof run>>> {

@@ -2,13 +2,12 @@
 // (its grace period), and the SIGKILL must still take the whole sandbox down.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { withRunSweep } from '../../../src/proc/run-sweep.ts'
-import { createExecaLauncher } from '../../../src/runner/execa-launcher.ts'
+import { launcher } from '../../helpers/launcher.ts'
 import type { LaunchedProcess } from '../../../src/runner/launcher.ts'
 import { bwrapArgv, type SandboxLayout } from '../../../src/runner/sandbox/bwrap-argv.ts'
 import { withSandboxSignals } from '../../../src/runner/sandbox/sandbox-signals.ts'
 import { fixture, insideTmpDir, namespaceMembers, pidNamespace, removeDirs, sandboxInit, Started, usableBwrap, waitFor } from './helpers.ts'
 
-const launcher = createExecaLauncher()
 const node = process.execPath
 const RUN_ID = 'run_sandboxsignals'
 const env = { PATH: '/usr/bin:/bin', HOOKGATE_RUN_ID: RUN_ID, PROC_TREE_LIFETIME_MS: '15000' }
@@ -37,8 +36,8 @@ function layout (): SandboxLayout {
   return { cwd, writable: [cwd], hidden: [] }
 }
 
-function launch (argv: string[]): { child: LaunchedProcess, output: () => string } {
-  const child = launcher.launch({ argv: bwrapArgv(bwrap, argv, layout()), cwd: '/', env })
+async function launch (argv: string[]): Promise<{ child: LaunchedProcess, output: () => string }> {
+  const child = await launcher.launch({ argv: bwrapArgv(bwrap, argv, layout()), cwd: '/', env })
   started.add(child.pid)
   let text = ''
   void (async () => { for await (const { chunk } of child.output) text += Buffer.from(chunk).toString() })()
@@ -47,7 +46,7 @@ function launch (argv: string[]): { child: LaunchedProcess, output: () => string
 
 describe('withSandboxSignals', () => {
   it('delivers a SIGTERM to the agent inside, which then ends on its own terms', async () => {
-    const { child, output } = launch([node, '-e', graceful])
+    const { child, output } = await launch([node, '-e', graceful])
     const sandboxed = withSandboxSignals(child)
     expect(await waitFor(() => output().includes('ready'), 5000)).toBe(true)
     sandboxed.killGroup('SIGTERM')
@@ -56,7 +55,7 @@ describe('withSandboxSignals', () => {
   })
 
   it('is needed: a SIGTERM to bwrap\'s own group kills the sandbox outright, unseen by the agent', async () => {
-    const { child, output } = launch([node, '-e', graceful])
+    const { child, output } = await launch([node, '-e', graceful])
     expect(await waitFor(() => output().includes('ready'), 5000)).toBe(true)
     child.killGroup('SIGTERM')
     expect(await child.exited).toMatchObject({ code: null, signal: 'SIGTERM' })
@@ -64,7 +63,7 @@ describe('withSandboxSignals', () => {
   })
 
   it('composed over the run sweep, signals the agent once, not twice', async () => {
-    const { child, output } = launch([node, '-e', graceful])
+    const { child, output } = await launch([node, '-e', graceful])
     const sandboxed = withSandboxSignals(withRunSweep(child, RUN_ID))
     expect(await waitFor(() => output().includes('ready'), 5000)).toBe(true)
     sandboxed.killGroup('SIGTERM')
@@ -73,7 +72,7 @@ describe('withSandboxSignals', () => {
   })
 
   it('passes SIGKILL to bwrap, which takes the whole namespace down', async () => {
-    const { child, output } = launch([node, fixture('proc-tree.mjs')])
+    const { child, output } = await launch([node, fixture('proc-tree.mjs')])
     const sandboxed = withSandboxSignals(withRunSweep(child, RUN_ID))
     expect(await waitFor(() => output().includes('"nested"'), 10_000)).toBe(true)
     const namespace = pidNamespace(sandboxInit(child.pid ?? -1) ?? -1)
@@ -84,7 +83,7 @@ describe('withSandboxSignals', () => {
   })
 
   it('falls back to bwrap\'s group when there is no sandbox (yet): nothing is left running', async () => {
-    const child = launcher.launch({ argv: [node, '-e', 'setInterval(() => {}, 1000)'], cwd: '/', env })
+    const child = await launcher.launch({ argv: [node, '-e', 'setInterval(() => {}, 1000)'], cwd: '/', env })
     started.add(child.pid)
     withSandboxSignals(child).killGroup('SIGTERM')
     expect(await child.exited).toMatchObject({ signal: 'SIGTERM' })

@@ -1,0 +1,148 @@
+// The spawner: a small long-lived process that starts agent processes for the gateway. libuv starts
+// a child with fork() on the thread that asks, and fork() copies the asking process's page tables, so
+// in the gateway every spawn stalled every request and stream for a time that grows with the
+// gateway's memory. Here it costs the spawner's few megabytes, on another core. It imports nothing
+// but Node's own modules and the /proc readers, so that it stays small (and fast to fork). It also
+// does the /proc scans that find a finished run's escaped processes, which cost milliseconds on a busy
+// machine. docs/architecture.md has the measurements behind the choice.
+//
+// It relays output instead of handing the pipes over: a pipe's descriptor can be passed over the IPC
+// channel, but the spawner's own stream may already have read from it by then, and those bytes would
+// be lost. Relaying is one extra copy of what agents print, which is little.
+import { spawn, type ChildProcess } from 'node:child_process'
+import type { Readable } from 'node:stream'
+import { killRunProcesses } from '../../proc/run-processes.ts'
+import { OUTPUT_WINDOW_BYTES, type SpawnerEvent, type SpawnerRequest } from './protocol.ts'
+
+interface Child {
+  process: ChildProcess
+  pipes: Readable[]
+  /** Output sent and not yet acknowledged. */
+  inFlight: number
+  paused: boolean
+}
+
+const send = (event: SpawnerEvent): void => {
+  // The gateway is gone (disconnect is handled below): there is nobody left to tell.
+  if (process.connected) process.send?.(event)
+}
+
+function main (): void {
+  const children = new Map<number, Child>()
+
+  // Signals meant for the gateway (a terminal's Ctrl-C reaches the whole foreground group) must not
+  // take the spawner down under it: the gateway stops its runs itself, then lets us go.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => {})
+
+  // The gateway exited, or was killed: nobody will read these agents' output or stop them, so they
+  // go now (as a gateway's restart would find and kill them), and so does the spawner.
+  process.on('disconnect', () => {
+    for (const child of children.values()) killGroup(child.process, 'SIGKILL')
+    process.exit(0)
+  })
+
+  process.on('message', (message: SpawnerRequest) => {
+    switch (message.t) {
+      case 'spawn': start(children, message); break
+      case 'ack': acknowledge(children.get(message.id), message.bytes); break
+      case 'stdin': children.get(message.id)?.process.stdin?.write(message.text); break
+      case 'stdin-end': children.get(message.id)?.process.stdin?.end(); break
+      case 'release': release(children.get(message.id)); break
+      case 'sweep': sweep(message); break
+    }
+  })
+}
+
+function start (children: Map<number, Child>, request: Extract<SpawnerRequest, { t: 'spawn' }>): void {
+  const [file = '', ...args] = request.argv
+  let child: ChildProcess
+  try {
+    child = spawn(file, args, {
+      cwd: request.cwd,
+      env: request.env,
+      shell: false,
+      // Leader of its own process group, so a group kill reaches the agent's grandchildren too.
+      detached: true,
+      // An open stdin stalls some agent CLIs: /dev/null unless there is something to give them.
+      stdio: [request.interactive || request.input !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe']
+    })
+  } catch (error) {
+    // Thrown for invalid arguments (a NUL byte, say); its message may quote them, ours does not.
+    send({ t: 'failed', id: request.id, code: errorCode(error), message: 'invalid arguments or options' })
+    return
+  }
+  if (child.pid === undefined) {
+    // Node's message ("spawn claude ENOENT") names the file only, never the other arguments.
+    child.once('error', (error) => send({ t: 'failed', id: request.id, code: errorCode(error), message: error.message }))
+    return
+  }
+
+  const entry: Child = { process: child, pipes: [], inFlight: 0, paused: false }
+  children.set(request.id, entry)
+  send({ t: 'started', id: request.id, pid: child.pid })
+
+  if (child.stdin !== null) {
+    // An agent that exits or closes its stdin while we write gives EPIPE: that only ends its input.
+    child.stdin.on('error', () => {})
+    child.stdin.on('close', () => send({ t: 'stdin-closed', id: request.id }))
+    if (request.input !== undefined) child.stdin.end(request.input)
+  }
+  for (const [stream, pipe] of [['stdout', child.stdout], ['stderr', child.stderr]] as const) {
+    if (pipe === null) continue
+    entry.pipes.push(pipe)
+    pipe.on('data', (chunk: Buffer) => {
+      entry.inFlight += chunk.length
+      send({ t: 'out', id: request.id, stream, chunk })
+      if (entry.inFlight >= OUTPUT_WINDOW_BYTES && !entry.paused) {
+        entry.paused = true
+        for (const p of entry.pipes) p.pause()
+      }
+    })
+    // 'close' rather than 'end': a pipe destroyed by a release, or broken, also stops here.
+    pipe.on('close', () => send({ t: 'eof', id: request.id, stream }))
+    pipe.on('error', () => {})
+  }
+  child.once('exit', (code, signal) => {
+    send({ t: 'exit', id: request.id, code, signal })
+    // The pipes may outlive the leader (a grandchild holds them): forget the child once they close.
+    void Promise.all(entry.pipes.map((p) => p.closed === true ? null : new Promise((resolve) => p.once('close', resolve))))
+      .then(() => children.delete(request.id))
+  })
+}
+
+function acknowledge (child: Child | undefined, bytes: number): void {
+  if (child === undefined) return
+  child.inFlight = Math.max(0, child.inFlight - bytes)
+  if (child.paused && child.inFlight < OUTPUT_WINDOW_BYTES) {
+    child.paused = false
+    for (const p of child.pipes) p.resume()
+  }
+}
+
+function release (child: Child | undefined): void {
+  for (const pipe of child?.pipes ?? []) pipe.destroy()
+}
+
+function sweep (request: Extract<SpawnerRequest, { t: 'sweep' }>): void {
+  try {
+    killRunProcesses(request.query, request.signal, request.exceptPgid === undefined ? {} : { exceptPgid: request.exceptPgid })
+  } catch {
+    // /proc unreadable in some unexpected way: the group kill the gateway sent still happened.
+  }
+}
+
+function killGroup (child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined || child.pid <= 0) return
+  try {
+    process.kill(-child.pid, signal)
+  } catch {
+    // ESRCH: the group is already gone.
+  }
+}
+
+function errorCode (error: unknown): string | null {
+  const code = (error as { code?: unknown } | null)?.code
+  return typeof code === 'string' ? code : null
+}
+
+main()
