@@ -18,6 +18,10 @@ import healthRoute from './routes/health.ts'
 import docsRoute from './routes/docs.ts'
 import metricsRoute from './routes/metrics.ts'
 import adminRoute from './routes/admin.ts'
+import adminRunsRoute from './routes/admin-runs.ts'
+import runsLiveRoute from './routes/runs-live.ts'
+import consoleRoute from './routes/console.ts'
+import { RequestLimits } from './hooks/request-limits.ts'
 import { DEFAULT_SSE_OPTIONS, type SseOptions } from './sse/sse-stream.ts'
 
 /** How long open event streams get to send their run's result before the sockets are closed. */
@@ -77,12 +81,17 @@ export async function buildApp (config: Config, opts: AppOptions): Promise<Fasti
     global: false,
     ...(shared !== undefined ? { redis: shared.client, nameSpace: `${shared.prefix}rl:`, skipOnError: config.rate_limit_fail_open } : {})
   })
-  await app.register(hooksRoute, { gateway, sse })
+  // One set of limiters for every route that admits work, so each caller has one budget.
+  const limits = new RequestLimits(app.createRateLimit, gateway)
+  await app.register(hooksRoute, { gateway, sse, limits })
   await app.register(runsRoute, { gateway, sse })
+  await app.register(runsLiveRoute, { gateway, sse })
   await app.register(healthRoute, { gateway })
   await app.register(metricsRoute, { gateway })
   await app.register(adminRoute, { gateway })
+  await app.register(adminRunsRoute, { gateway, limits })
   await app.register(docsRoute)
+  await app.register(consoleRoute)
 
   // Recovery from a crash happens before the first request can arrive (listen() waits for ready).
   app.addHook('onReady', async () => { await gateway.start() })

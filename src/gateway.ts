@@ -167,7 +167,7 @@ export class Gateway {
         ...(deps.bwrapPath !== undefined ? { bwrapPath: deps.bwrapPath } : {})
       }),
       hooks: {
-        onAccepted: (run) => deps.audit.append({ ...who(run.snapshot()), event: 'accepted', command: run.request.command, ...this.#prompt(run.request.prompt) }),
+        onAccepted: (run) => deps.audit.append({ ...who(run.snapshot()), event: 'accepted', command: run.request.command, ...this.#prompt(run.request.prompt), ...(run.request.via !== undefined ? { via: run.request.via } : {}) }),
         onStarted: (run, pid) => {
           // The process exists whether or not its line can be written.
           this.metrics.runs.spawned(run)

@@ -29,6 +29,8 @@ export interface Message {
   /** Deliveries the run owes when it is final. */
   deliveries: DeliveryChannel[]
   ip: string
+  /** Where the message came from when it was not the caller's own webhook (kept with the run, audited). */
+  via?: RunRequest['via']
 }
 
 export type Outcome =
@@ -112,7 +114,8 @@ async function decide (gateway: Gateway, m: Message, hooks: DispatchHooks): Prom
         tools: decision.tools,
         ...(project !== null ? { project } : {}),
         sessionKey: conversation,
-        ...(m.reply !== undefined ? { reply: m.reply } : {})
+        ...(m.reply !== undefined ? { reply: m.reply } : {}),
+        ...(m.via !== undefined ? { via: m.via } : {})
       }
       const steered = await steerIntoActiveRun(gateway, m, decision.prompt, picked.text, conversation, hooks)
       if (steered !== null) return steered

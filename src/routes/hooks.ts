@@ -21,6 +21,7 @@ import { answerPlatform } from '../hooks/platform-answer.ts'
 import { isPlatformScheme } from '../platforms/adapter.ts'
 import { SECURITY_SCHEME_NAMES } from '../plugins/openapi.ts'
 import type { SseOptions } from '../sse/sse-stream.ts'
+import type { RequestLimits } from '../hooks/request-limits.ts'
 import { refusalOutcome, type RequestOutcome } from '../metrics/request-outcome.ts'
 
 declare module 'fastify' {
@@ -37,6 +38,7 @@ declare module 'fastify' {
 export interface HooksRouteOptions {
   gateway: Gateway
   sse: SseOptions
+  limits: RequestLimits
 }
 
 const webhookBody = Compile(WebhookBodySchema)
@@ -45,7 +47,7 @@ const SECURITY = SECURITY_SCHEME_NAMES.map((name) => ({ [name]: [] }))
 
 const errors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 413: ErrorSchema, 429: ErrorSchema, 503: ErrorSchema }
 
-const hooksRoute: FastifyPluginAsyncTypebox<HooksRouteOptions> = async (app, { gateway, sse }) => {
+const hooksRoute: FastifyPluginAsyncTypebox<HooksRouteOptions> = async (app, { gateway, sse, limits }) => {
   const { deps } = gateway
   // Read per request: a reload swaps the config between requests. The body limit is the exception:
   // it is built into the parser (a change needs a restart, reload-rules.ts).
@@ -96,26 +98,6 @@ const hooksRoute: FastifyPluginAsyncTypebox<HooksRouteOptions> = async (app, { g
     if (!request.outcomeCounted) count(request, refusalOutcome(reason, error))
   })
 
-  // Limiters by their settings, so a reload's new limits apply at once and unchanged ones keep counting.
-  const limiters = new Map<string, ReturnType<typeof app.createRateLimit>>()
-  const limiterFor = (name: string, max: number, windowS: number, key: (request: FastifyRequest) => string): ReturnType<typeof app.createRateLimit> => {
-    const id = `${name}\n${max}\n${windowS}`
-    let limiter = limiters.get(id)
-    if (limiter === undefined) {
-      limiter = app.createRateLimit({ max, timeWindow: windowS * 1000, keyGenerator: key })
-      limiters.set(id, limiter)
-    }
-    return limiter
-  }
-  const perAddress = (request: FastifyRequest): ReturnType<ReturnType<typeof app.createRateLimit>> => {
-    const { max, window } = gateway.config.limits.per_address
-    return limiterFor('address', max, window, (r) => r.ip)(request)
-  }
-  const perCaller = (id: string): ReturnType<typeof app.createRateLimit> | undefined => {
-    const limit = gateway.config.callers[id]?.rate_limit
-    return limit === undefined ? undefined : limiterFor(`caller:${id}`, limit.max, limit.window, () => `caller:${id}`)
-  }
-
   // A shared limit that cannot be counted (Redis unreachable) refuses: fail closed, not unlimited
   // (with `rate_limit_fail_open` the plugin skips the count instead, and nothing throws here).
   const limited = async <T>(request: FastifyRequest, check: () => Promise<T>): Promise<T> => {
@@ -158,7 +140,7 @@ const hooksRoute: FastifyPluginAsyncTypebox<HooksRouteOptions> = async (app, { g
       }
     },
     onRequest: async (request) => {
-      const limit = await limited(request, () => perAddress(request))
+      const limit = await limited(request, () => limits.perAddress(request))
       if (!limit.isAllowed && limit.isExceeded) {
         request.auditedRejection = true
         record({ event: 'rejected', caller: null, reason: 'address_rate_limited', ip: request.ip })
@@ -214,7 +196,7 @@ const hooksRoute: FastifyPluginAsyncTypebox<HooksRouteOptions> = async (app, { g
     const hooks = {
       record,
       limit: async (): Promise<number | null> => {
-        const limiter = perCaller(caller)
+        const limiter = limits.perCaller(caller)
         if (limiter === undefined) return null
         const limit = await limited(request, () => limiter(request))
         return !limit.isAllowed && limit.isExceeded ? limit.ttlInSeconds : null

@@ -25,6 +25,8 @@ export interface RunRequest {
    * run at once. Null or absent: a one-shot run.
    */
   sessionKey?: string | null
+  /** `console`: started by the admin from the browser console (POST /v1/admin/runs), not by the caller. */
+  via?: 'console'
 }
 
 export interface RunStateInit {

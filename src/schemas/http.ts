@@ -106,3 +106,19 @@ export const SteerResultSchema = Type.Object({
   message: Type.String({ description: 'What happened, for humans' }),
   run: RunSchema
 }, { description: 'Where the message went: the same run (live) or the new run that carries it (queued; with its token)' })
+
+export const RunLiveQuerySchema = Type.Object({
+  token: Type.Optional(Type.String({ description: 'The admin token, for clients that cannot set headers (browser EventSource)' })),
+  caller: Type.Optional(Type.String({ description: 'Only runs of this caller' })),
+  status: Type.Optional(Type.String({ description: 'Only runs with this status (changes also name runs that just left it)' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50, description: 'At most this many runs in the first list, newest first' }))
+})
+
+export const AdminRunBodySchema = Type.Object({
+  caller: Type.String({ minLength: 1, maxLength: 256, description: 'Caller id from the configuration: the run is that caller\'s, under its commands, policy and rate limit' }),
+  text: Type.String({ minLength: 1, maxLength: 16384, description: 'The request: `/command args`, or plain text for the caller\'s default command' }),
+  user: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Who the run is for, as the caller names its users (used by /status, /cancel, /confirm and conversations)' })),
+  thread: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Conversation thread' })),
+  id: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Idempotency key: sending the same `id` again answers with the original run instead of starting another' }))
+}, { additionalProperties: false, description: 'A request the admin makes on behalf of a caller' })
+export type AdminRunBody = Static<typeof AdminRunBodySchema>

@@ -5,18 +5,28 @@
 // cursor into the run's bounded event log, so a slow client never makes the gateway buffer for it.
 import type { ServerResponse } from 'node:http'
 import { once } from 'node:events'
-import type { Run, RunEvent } from '../schemas/run.ts'
 
-/** A run's events as a stream reads them: from memory, from the store, or both. */
+/** One event as a stream writes it; a run's own events (RunEvent in src/schemas/run.ts) are the main kind. */
+export interface StreamEvent {
+  seq: number
+  event: string
+  data: unknown
+}
+
+/**
+ * A run's events as a stream reads them: from memory, from the store, or both. Other streams of the
+ * same shape (the admin's live run list) implement it too, with their own events and snapshot.
+ */
 export interface RunEventSource {
   /** Events after `seq`; `reset` when some of them are no longer kept (`events` then start at the oldest kept). */
-  read (afterSeq: number): Promise<{ events: RunEvent[], reset: boolean }>
+  read (afterSeq: number): Promise<{ events: StreamEvent[], reset: boolean }>
   /** Resolves when an event after `seq` may exist, or `signal` aborts. */
   waitAfter (seq: number, signal: AbortSignal): Promise<void>
   lastSeq (): number
   /** True once no event will follow the ones that exist (the result has been published). */
   closed (): boolean
-  snapshot (): Run
+  /** What a `reset` event carries (for a run: the run object). */
+  snapshot (): object
 }
 
 export interface SseOptions {
@@ -30,7 +40,7 @@ export interface SseOptions {
 
 export const DEFAULT_SSE_OPTIONS: SseOptions = { heartbeatMs: 15_000, stallMs: 60_000, highWaterBytes: 256 * 1024 }
 
-export function formatEvent (e: Pick<RunEvent, 'seq' | 'event' | 'data'>): string {
+export function formatEvent (e: StreamEvent): string {
   return `id: ${e.seq}\nevent: ${e.event}\ndata: ${JSON.stringify(e.data)}\n\n`
 }
 
