@@ -8,7 +8,7 @@ import sensible from '@fastify/sensible'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config/schema.ts'
 import { Gateway, type GatewayDeps } from './gateway.ts'
-import { loggerOptions } from './logger.ts'
+import { AnsweredRequestLog, loggerOptions } from './logger.ts'
 import { OverloadedError } from './errors.ts'
 import errors from './plugins/errors.ts'
 import openapi from './plugins/openapi.ts'
@@ -47,13 +47,16 @@ export async function buildApp (config: Config, opts: AppOptions): Promise<Fasti
   const gateway = new Gateway(config, opts)
   const app = Fastify({
     logger: loggerOptions(config.log.level, opts.logStream, gateway.logScrubber),
+    logController: new AnsweredRequestLog(),
     trustProxy: config.server.trust_proxy,
     bodyLimit: config.limits.body_bytes,
     // Slow-header and slow-body clients are cut off; SSE responses are not affected (they are responses).
     connectionTimeout: 0,
     requestTimeout: 30_000,
     keepAliveTimeout: 72_000,
-    http: { headersTimeout: 15_000 },
+    // Node checks the header timeout only every connectionsCheckingInterval (30 s by default), which
+    // would let a slow-header client hold its socket up to 45 s; checked every second, it is 15–16 s.
+    http: { headersTimeout: 15_000, connectionsCheckingInterval: 1000 },
     // Event streams are never idle, so closing must cut them; runs themselves are drained first.
     forceCloseConnections: true,
     // Our own onRequest hook answers while draining, in the API's error format and with Retry-After.

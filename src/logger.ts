@@ -2,7 +2,8 @@
 // removed before anything is written: together with a body they would be a replay kit. On top of
 // that every finished line goes through the secret scrubber, so a configured secret that reaches a
 // log message some other way (an error quoting a URL with a bot token in it) is still never written.
-import type { FastifyServerOptions } from 'fastify'
+import { LogController, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
+import pino from 'pino'
 import type { SecretScrubber } from './secrets/secret-scrubber.ts'
 import { CREDENTIAL_HEADERS } from './verify/scheme-headers.ts'
 
@@ -30,6 +31,28 @@ export function loggerOptions (level: string, stream?: NodeJS.WritableStream, sc
     },
     // The line is scrubbed as written (JSON), which is why the scrubber also knows secrets JSON-escaped.
     ...(scrubber !== undefined ? { hooks: { streamWrite: (line: string) => scrubber.scrub(line) } } : {}),
-    ...(stream !== undefined ? { stream } : {})
+    // Standard output written asynchronously: while one write is under way the next lines gather and go
+    // out together, instead of one blocking write per line on the event loop. Pino flushes what is
+    // left when the process exits.
+    stream: stream ?? pino.destination({ dest: 1, sync: false })
   } as FastifyServerOptions['logger']
+}
+
+/**
+ * One info line per request, when it is answered (with the request, status and time); the arrival
+ * line is debug. Under a flood of bad requests the log is a good part of the work, and its arrival
+ * line says nothing the answer's does not.
+ */
+export class AnsweredRequestLog extends LogController {
+  override incomingRequest (request: FastifyRequest): void {
+    request.log.debug({ req: request }, 'incoming request')
+  }
+
+  override requestCompleted (error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (error != null) {
+      reply.log.error({ req: request, res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored')
+    } else {
+      reply.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed')
+    }
+  }
 }

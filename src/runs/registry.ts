@@ -108,6 +108,8 @@ export class RunRegistry {
   readonly #orphans = new Set<string>()
   #running = 0
   #reserved = 0
+  /** Runs whose acceptance is still being written, by id: a duplicate waits for it to become live. */
+  readonly #accepting = new Map<string, Promise<void>>()
   #draining = false
   #forced = false
   #retryTimer: NodeJS.Timeout | undefined
@@ -144,7 +146,10 @@ export class RunRegistry {
   async findReplay (keys: readonly string[]): Promise<RunState | null> {
     if (keys.length === 0) return null
     const stored = await this.#opts.store.findByKeys(keys, this.#opts.now())
-    return stored === null ? null : this.#view(stored)
+    if (stored === null) return null
+    // Found while its acceptance is still being synced: wait, and answer with the live run.
+    await this.#accepting.get(stored.run.id)
+    return this.#view(stored)
   }
 
   /**
@@ -153,63 +158,87 @@ export class RunRegistry {
    */
   async accept (request: RunRequest, idempotencyKeys: readonly string[], deliveries: readonly DeliveryChannel[] = []): Promise<AcceptResult> {
     if (this.#draining) return { kind: 'overloaded', reason: 'shutting down' }
-    const full = await this.#full()
-    if (typeof full === 'object') return full
-    if (full) {
-      const replay = await this.#replayOrNull(idempotencyKeys)
-      return replay ?? { kind: 'overloaded', reason: this.#opts.remote !== undefined ? 'the run queue is full' : `${this.#running} runs running and ${this.#waiting.length} queued` }
-    }
-    const now = this.#opts.now()
-    const token = newRunToken()
-    const id = newRunId(now)
-    const run = RunState.create(id, request, token, new Date(now), this.#opts.demo, this.#opts.ring, (e) => this.#events.push(id, e))
+    // Reserved before the first await, so admissions under way at the same time count each other.
     this.#reserved++
+    let reserved = true
+    const unreserve = (): void => {
+      if (reserved) this.#reserved--
+      reserved = false
+    }
     try {
-      const result = await this.#opts.store.createRun({
-        run: run.snapshot(),
-        request,
-        tokenHash: run.tokenHash,
-        keys: idempotencyKeys,
-        deliveries,
-        now,
-        keysExpireAt: now + this.#opts.keyTtlMs,
-        ...(this.#shared !== null ? { owner: this.#opts.instance } : {})
-      }, () => this.#opts.hooks.onAccepted?.(run))
-      if (!result.created) {
-        this.#events.forget(run.id)
-        return { kind: 'replayed', run: this.#view(result.existing) }
+      const full = await this.#full(this.#reserved - 1)
+      if (typeof full === 'object') return full
+      if (full) {
+        const replay = await this.#replayOrNull(idempotencyKeys)
+        return replay ?? { kind: 'overloaded', reason: this.#opts.remote !== undefined ? 'the run queue is full' : `${this.#running} runs running and ${this.#waiting.length} queued` }
       }
-    } catch (error) {
-      this.#events.forget(run.id)
-      // The store undoes a run whose audit record failed; if even that failed, keep trying, so no
-      // run exists without its `accepted` line.
-      if (!(error instanceof StoreUnavailableError)) this.#orphans.add(run.id)
-      this.#scheduleRetry()
-      return { kind: 'unavailable', reason: describe(error) }
+      const now = this.#opts.now()
+      const token = newRunToken()
+      const id = newRunId(now)
+      const run = RunState.create(id, request, token, new Date(now), this.#opts.demo, this.#opts.ring, (e) => this.#events.push(id, e))
+      // A duplicate that finds this run while its write is still being synced waits for this, so it is
+      // answered with the live run (which it can follow and wait for), not a stored snapshot.
+      let settled!: () => void
+      this.#accepting.set(id, new Promise((resolve) => { settled = resolve }))
+      try {
+        try {
+          const result = await this.#opts.store.createRun({
+            run: run.snapshot(),
+            request,
+            tokenHash: run.tokenHash,
+            keys: idempotencyKeys,
+            deliveries,
+            now,
+            keysExpireAt: now + this.#opts.keyTtlMs,
+            ...(this.#shared !== null ? { owner: this.#opts.instance } : {})
+          }, () => this.#opts.hooks.onAccepted?.(run))
+          if (!result.created) {
+            this.#events.forget(id)
+            // The original may still be on its way in: wait, and answer with the live run.
+            await this.#accepting.get(result.existing.run.id)
+            return { kind: 'replayed', run: this.#view(result.existing) }
+          }
+        } catch (error) {
+          this.#events.forget(id)
+          // The store undoes a run whose audit record failed; if even that failed, keep trying, so no
+          // run exists without its `accepted` line.
+          if (!(error instanceof StoreUnavailableError)) this.#orphans.add(id)
+          this.#scheduleRetry()
+          return { kind: 'unavailable', reason: describe(error) }
+        }
+        unreserve()
+        if (this.#draining) {
+          // Shutdown began while the store was writing: the run is recorded, so it ends recorded too.
+          this.#live.set(id, run)
+          this.#finish(run, { status: 'interrupted', error: 'not started: the gateway is shutting down' })
+          return { kind: 'accepted', run, token }
+        }
+        if (this.#opts.remote !== undefined) return await this.#enqueue(run, token, this.#opts.remote)
+        this.#live.set(id, run)
+        this.#waiting.push(run)
+        this.#pump()
+        return { kind: 'accepted', run, token }
+      } finally {
+        this.#accepting.delete(id)
+        settled()
+      }
     } finally {
-      this.#reserved--
+      unreserve()
     }
-    if (this.#draining) {
-      // Shutdown began while the store was writing: the run is recorded, so it ends recorded too.
-      this.#live.set(run.id, run)
-      this.#finish(run, { status: 'interrupted', error: 'not started: the gateway is shutting down' })
-      return { kind: 'accepted', run, token }
-    }
-    if (this.#opts.remote !== undefined) return this.#enqueue(run, token, this.#opts.remote)
-    this.#live.set(run.id, run)
-    this.#waiting.push(run)
-    this.#pump()
-    return { kind: 'accepted', run, token }
   }
 
-  /** Whether admission must refuse: local slots and queue, or the shared queue's depth. */
-  async #full (): Promise<boolean | AcceptResult> {
+  /**
+   * Whether admission must refuse: local slots and queue, or the shared queue's depth. `others`: the
+   * admissions under way besides this one; they take the free slots first and then the queue.
+   */
+  async #full (others: number): Promise<boolean | AcceptResult> {
     if (this.#opts.remote === undefined) {
-      const slotFree = this.#running + this.#reserved < this.#opts.concurrency
-      return !slotFree && this.#waiting.length + this.#reserved >= this.#opts.queue
+      const freeSlots = Math.max(0, this.#opts.concurrency - this.#running)
+      if (others < freeSlots) return false
+      return this.#waiting.length + others - freeSlots >= this.#opts.queue
     }
     try {
-      return await this.#opts.remote.depth() + this.#reserved >= this.#opts.queue
+      return await this.#opts.remote.depth() + others >= this.#opts.queue
     } catch (error) {
       return { kind: 'unavailable', reason: describe(error) }
     }

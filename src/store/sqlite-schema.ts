@@ -2,8 +2,9 @@
 // refused rather than misread.
 
 // Version 2 added deliveries, version 3 sessions; every statement is IF NOT EXISTS, so running the
-// whole text upgrades an older database in place.
-export const SCHEMA_VERSION = 3
+// whole text upgrades an older database in place. Version 4 made events a rowid table (see
+// MIGRATE_EVENTS_V4).
+export const SCHEMA_VERSION = 4
 
 export const SCHEMA_V1 = `
 CREATE TABLE IF NOT EXISTS runs (
@@ -23,13 +24,16 @@ CREATE INDEX IF NOT EXISTS runs_status ON runs (status);
 CREATE INDEX IF NOT EXISTS runs_caller ON runs (caller, seq);
 CREATE INDEX IF NOT EXISTS runs_finished ON runs (finished_at);
 
+-- A rowid table with a separate key index, not WITHOUT ROWID: an event can be megabytes (a result
+-- with a long output), and in a WITHOUT ROWID table every key comparison on the way to a neighbouring
+-- row reads that whole row, so each insert of another run's events would read it again.
 CREATE TABLE IF NOT EXISTS events (
   run_id TEXT NOT NULL,
   seq INTEGER NOT NULL,
   event TEXT NOT NULL,
   data TEXT NOT NULL,
-  PRIMARY KEY (run_id, seq)
-) WITHOUT ROWID;
+  UNIQUE (run_id, seq)
+);
 
 CREATE TABLE IF NOT EXISTS idempotency (
   key TEXT PRIMARY KEY,
@@ -69,4 +73,18 @@ CREATE TABLE IF NOT EXISTS sessions (
 ) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS probe (id INTEGER PRIMARY KEY CHECK (id = 1), at INTEGER NOT NULL);
+`
+
+/** Versions 1–3 kept events in a WITHOUT ROWID table; moved, in the same transaction as the rest. */
+export const MIGRATE_EVENTS_V4 = `
+CREATE TABLE events_v4 (
+  run_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  event TEXT NOT NULL,
+  data TEXT NOT NULL,
+  UNIQUE (run_id, seq)
+);
+INSERT INTO events_v4 (run_id, seq, event, data) SELECT run_id, seq, event, data FROM events ORDER BY run_id, seq;
+DROP TABLE events;
+ALTER TABLE events_v4 RENAME TO events;
 `

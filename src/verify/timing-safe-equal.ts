@@ -17,3 +17,11 @@ function digest (value: Buffer | string): Buffer {
 export function timingSafeEqual (a: Buffer | string, b: Buffer | string): boolean {
   return cryptoTimingSafeEqual(digest(a), digest(b))
 }
+
+/**
+ * For two digests whose common length is public (both SHA-256 outputs, say): compared directly, in
+ * constant time, without hashing them again. Throws on different lengths, which callers rule out.
+ */
+export function equalDigests (a: Buffer, b: Buffer): boolean {
+  return cryptoTimingSafeEqual(a, b)
+}

@@ -100,6 +100,14 @@ describe('RunRegistry acceptance', () => {
     expect((await registry.findReplay(['k']))?.id).toBe(run.id)
   })
 
+  it('admits exactly concurrency + queue runs sent at once, while their store writes are still under way', async () => {
+    const { registry } = harness(stateDir(), { concurrency: 3, queue: 5, execute: holding() })
+    // All eleven are admitted before any store write has settled (durable writes wait for a sync).
+    const results = await Promise.all(Array.from({ length: 11 }, (_, i) => registry.accept(request(i), [])))
+    expect(results.map((r) => r.kind)).toEqual([...Array(8).fill('accepted'), ...Array(3).fill('overloaded')])
+    registry.forceStop()
+  })
+
   it('recognises a duplicate after a restart (a second registry on the same database)', async () => {
     const dir = stateDir()
     const before = harness(dir)

@@ -397,11 +397,21 @@ describe('sqlite store', () => {
     const db = new DatabaseSync(join(dir, 'hookgate.db'))
     db.exec(`BEGIN; ${SCHEMA_V1_FOR_TEST} PRAGMA user_version = 1; COMMIT`)
     db.exec(`INSERT INTO runs (id, caller, status, created_at, run, request, token_hash) VALUES ('run_old', 'ci', 'succeeded', 0, '${JSON.stringify(runObject('run_old'))}', '{}', 'x')`)
+    db.exec(`INSERT INTO events (run_id, seq, event, data) VALUES ('run_old', 1, 'text', '{"text":"one"}'), ('run_old', 2, 'text', '{"text":"two"}')`)
     db.close()
     const store = await open('sqlite', dir)
     expect((await store.getRun('run_old'))?.run.id).toBe('run_old')
     await store.createRun({ ...newRun('run_new'), deliveries: ['reply'] })
     expect((await store.pendingDeliveries()).map((d) => d.runId)).toEqual(['run_new'])
+    // The events moved to the rowid table (version 4), in order, and a replaced seq stays unique.
+    expect((await store.readEvents('run_old', 0, 10)).events.map((e) => e.data)).toEqual([{ text: 'one' }, { text: 'two' }])
+    await store.appendEvents('run_old', [{ seq: 2, event: 'text', data: { text: 'again' } }, { seq: 3, event: 'text', data: { text: 'three' } }], 1)
+    expect((await store.readEvents('run_old', 0, 10)).events.map((e) => e.data)).toEqual([{ text: 'one' }, { text: 'again' }, { text: 'three' }])
+    await store.close()
+    const check = new DatabaseSync(join(dir, 'hookgate.db'))
+    expect(check.prepare('PRAGMA user_version').get()).toEqual({ user_version: 4 })
+    expect(String((check.prepare("SELECT sql FROM sqlite_master WHERE name = 'events'").get() as { sql: string }).sql)).not.toMatch(/WITHOUT ROWID/)
+    check.close()
   })
 
   it('refuses a database written by a newer schema', () => {
