@@ -22,6 +22,7 @@ import adminRunsRoute from './routes/admin-runs.ts'
 import runsLiveRoute from './routes/runs-live.ts'
 import consoleRoute from './routes/console.ts'
 import { RequestLimits } from './hooks/request-limits.ts'
+import { EventEncoder } from './sse/event-encoder.ts'
 import { DEFAULT_SSE_OPTIONS, type SseOptions } from './sse/sse-stream.ts'
 
 /** How long open event streams get to send their run's result before the sockets are closed. */
@@ -65,7 +66,7 @@ export async function buildApp (config: Config, opts: AppOptions): Promise<Fasti
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } }
   }).withTypeProvider<TypeBoxTypeProvider>()
 
-  const sse = { ...DEFAULT_SSE_OPTIONS, ...opts.sse }
+  const sse: SseOptions = { ...DEFAULT_SSE_OPTIONS, ...opts.sse, encoder: new EventEncoder() }
   app.decorate('gateway', gateway)
 
   // Stop accepting the moment shutdown begins; health routes answer for themselves.

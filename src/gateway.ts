@@ -168,6 +168,7 @@ export class Gateway {
       }),
       hooks: {
         onAccepted: (run) => deps.audit.append({ ...who(run.snapshot()), event: 'accepted', command: run.request.command, ...this.#prompt(run.request.prompt), ...(run.request.via !== undefined ? { via: run.request.via } : {}) }),
+        onAcceptedDurable: async () => { await deps.audit.synced?.() },
         onStarted: (run, pid) => {
           // The process exists whether or not its line can be written.
           this.metrics.runs.spawned(run)

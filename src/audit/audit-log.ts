@@ -2,10 +2,15 @@
 // HMAC, written synchronously so a record is on its way to disk before the answer it explains is
 // sent. See docs/audit.md for the format, rotation, the head anchor and what tampering it detects.
 //
-// Everything here is synchronous on purpose: an append runs to completion before any other code,
-// so a burst of appends and a rotation can never interleave, and no record is lost or doubled.
+// Appends are synchronous on purpose: an append runs to completion before any other code, so a
+// burst of appends and a rotation can never interleave, and no record is lost or doubled. Only the
+// fdatasync that carries lifecycle records through a power loss is not: it runs on the thread pool,
+// one for every record written meanwhile (group commit), and whoever must not go on before those
+// records are on disk awaits synced().
 import type { KeyObject } from 'node:crypto'
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync } from 'node:fs'
+import { open } from 'node:fs/promises'
+import { GroupSync } from '../fs/group-sync.ts'
 import { basename, join } from 'node:path'
 import { AuditStateError, AuditWriteError, errnoCode } from './errors.ts'
 import { layoutOf, listRotated, LIVE_FILE, rotatedName, type LogLayout } from './files.ts'
@@ -27,6 +32,8 @@ export interface AuditSink {
   findAccepted? (runIds: ReadonlySet<string>, sinceMs: number): Set<string>
   /** Like healthy(), but may try to recover first (reopen, test for space); for readiness probes. */
   probe? (): boolean
+  /** Settles once every lifecycle record appended so far is on disk; sinks without a disk leave it out. */
+  synced? (): Promise<void>
 }
 
 export const DEFAULT_ROTATE_BYTES = 64 * 1024 * 1024
@@ -58,7 +65,13 @@ export class AuditLog implements AuditSink {
   #previousFile: string | null = null
   #fault: string | null = null
   #anchorStale = false
+  /** The anchor is behind only because a lifecycle record is not yet synced (not a fault). */
+  #anchorWaits = false
   #closed = false
+  /** The newest lifecycle record, and how far the log is known to be on disk. */
+  #durableSeq = 0
+  #syncedSeq = 0
+  readonly #sync = new GroupSync(() => this.#syncLive())
 
   /**
    * Opens (creating if needed) the log in `stateDir` and recovers its chain state.
@@ -95,6 +108,7 @@ export class AuditLog implements AuditSink {
       // An empty live file after records means a crash between rotation's rename and its first record.
       if (live.size === 0 && this.#seq > 0) this.#startReason = REASON.rotated
       for (const incident of incidents) this.append(incident)
+      this.#syncNow()
       // Always, so a log opened and closed before its first record still has an anchor next time.
       this.#anchorStale = true
       this.#writeAnchor()
@@ -149,7 +163,7 @@ export class AuditLog implements AuditSink {
 
   /** True unless the last write failed or the head anchor is behind. No I/O: cheap enough for every readiness check. */
   healthy (): boolean {
-    return !this.#closed && this.#fault === null && !this.#anchorStale && this.#live?.isOpen === true
+    return !this.#closed && this.#fault === null && !(this.#anchorStale && !this.#anchorWaits) && this.#live?.isOpen === true
   }
 
   /**
@@ -173,10 +187,57 @@ export class AuditLog implements AuditSink {
     return findAccepted(this.#layout, runIds, sinceMs)
   }
 
+  /**
+   * Settles once every lifecycle record appended before the call is on disk (one fdatasync shared with
+   * whoever else is waiting). Rejects when the sync fails; the log then reports itself unhealthy.
+   */
+  async synced (): Promise<void> {
+    const target = this.#durableSeq
+    while (this.#syncedSeq < target) {
+      if (this.#closed) throw new AuditWriteError(LIVE_FILE, 'ECLOSED')
+      await this.#sync.sync()
+    }
+  }
+
   close (): void {
+    try {
+      if (!this.#closed) this.#syncNow()
+    } catch {
+      // Closing anyway: what could not be synced is still in the file.
+    }
     this.#closed = true
     this.#live?.close()
     this.#anchor?.close()
+  }
+
+  /** One group sync of the live file, through a descriptor of its own (rotation may close ours). */
+  async #syncLive (): Promise<void> {
+    const upTo = this.#seq
+    try {
+      const handle = await open(this.path, 'r')
+      try {
+        await handle.datasync()
+      } finally {
+        await handle.close()
+      }
+    } catch (err) {
+      this.#fault ??= errnoCode(err)
+      throw err
+    }
+    this.#synced(upTo)
+  }
+
+  /** Synchronously, for start-up, rotation and close, where waiting is right. */
+  #syncNow (): void {
+    if (this.#syncedSeq >= this.#durableSeq || this.#live?.isOpen !== true) return
+    this.#live.sync()
+    this.#synced(this.#seq)
+  }
+
+  #synced (upTo: number): void {
+    if (upTo <= this.#syncedSeq) return
+    this.#syncedSeq = upTo
+    if (this.#anchorWaits && !this.#closed) this.#writeAnchor()
   }
 
   #format (entry: AuditEntry): { data: Buffer, hash: string } {
@@ -186,10 +247,15 @@ export class AuditLog implements AuditSink {
 
   /** Advances the chain only once the record is in the file. */
   #write (live: LiveFile, record: { data: Buffer, hash: string }, event: AuditEventName): void {
-    live.append(record.data, this.#durable.has(event))
+    live.append(record.data)
     this.#seq += 1
     this.#prev = record.hash
     this.#anchorStale = true
+    if (this.#durable.has(event)) {
+      this.#durableSeq = this.#seq
+      // Started now, whoever awaits it: a lifecycle record reaches the disk within one sync.
+      this.synced().catch(() => {})
+    }
   }
 
   /** Remembers the fault for healthy() and turns it into the error `append` throws. */
@@ -204,6 +270,9 @@ export class AuditLog implements AuditSink {
 
   #writeAnchor (): void {
     if (!this.#anchorStale) return
+    // The anchor never names a record a power loss could take back: it waits for the sync.
+    this.#anchorWaits = this.#syncedSeq < this.#durableSeq
+    if (this.#anchorWaits) return
     try {
       this.#anchor.write({ seq: this.#seq, hash: this.#prev })
       this.#anchorStale = false
@@ -218,6 +287,7 @@ export class AuditLog implements AuditSink {
     const live = this.#live!
     // Everything in the file reaches the disk before it gets its final name.
     live.sync()
+    this.#synced(this.#seq)
     // Listed now, not remembered: an operator may have rotated or pruned files by hand meanwhile.
     const name = rotatedName(this.#layout.base, (listRotated(this.#layout).at(-1)?.index ?? 0) + 1)
     const target = join(this.#layout.dir, name)

@@ -1,6 +1,6 @@
 // The live file's descriptor and size. A record is one write of a whole line; if any part of the
-// write (or its fdatasync) fails, the file is cut back to its previous size, so it never holds a
-// torn line and the caller can report the record as not written.
+// write fails, the file is cut back to its previous size, so it never holds a torn line and the
+// caller can report the record as not written.
 import { closeSync, constants, fdatasyncSync, fchmodSync, fstatSync, ftruncateSync, openSync, statSync, writeSync } from 'node:fs'
 import { endOfLastLine, lastLine } from './tail.ts'
 
@@ -59,7 +59,7 @@ export class LiveFile {
    * @throws the operating-system error, after cutting the file back; if even that fails the
    *   descriptor is closed (`isOpen` false) and the owner must reopen and reconcile.
    */
-  append (data: Buffer, durable: boolean): void {
+  append (data: Buffer): void {
     const fd = this.#fd
     if (fd === null) throw Object.assign(new Error('audit log descriptor closed'), { code: 'EBADF' })
     const before = this.#size
@@ -67,7 +67,6 @@ export class LiveFile {
       let done = 0
       // A short write (the size limit reached mid-line) is followed by the error on the next call.
       while (done < data.length) done += writeSync(fd, data, done, data.length - done)
-      if (durable) fdatasyncSync(fd)
     } catch (err) {
       this.#rollBack(before)
       throw err

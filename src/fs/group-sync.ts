@@ -4,13 +4,13 @@
 import { fdatasync } from 'node:fs'
 
 export class GroupSync {
-  readonly #fd: () => number
+  readonly #run: () => Promise<void>
   #inFlight: Promise<void> | null = null
   #next: Promise<void> | null = null
 
-  /** `fd`: the descriptor to sync, asked when a sync starts. */
-  constructor (fd: () => number) {
-    this.#fd = fd
+  /** `run`: one sync, started when the previous one has ended (see fdatasyncOf). */
+  constructor (run: () => Promise<void>) {
+    this.#run = run
   }
 
   /** Settles once a sync that began after this call has finished: what was written before is on disk. */
@@ -18,7 +18,7 @@ export class GroupSync {
     this.#next ??= (this.#inFlight ?? Promise.resolve()).catch(() => {}).then(() => {
       // From here on, a new caller may have written after this sync began: it needs the next one.
       this.#next = null
-      const running = datasync(this.#fd())
+      const running = this.#run()
       this.#inFlight = running
       void running.catch(() => {}).then(() => { if (this.#inFlight === running) this.#inFlight = null })
       return running
@@ -32,6 +32,7 @@ export class GroupSync {
   }
 }
 
-function datasync (fd: number): Promise<void> {
-  return new Promise((resolve, reject) => fdatasync(fd, (error) => error === null ? resolve() : reject(error)))
+/** fdatasync of the descriptor `fd()` returns when the sync starts, on the thread pool. */
+export function fdatasyncOf (fd: () => number): () => Promise<void> {
+  return () => new Promise((resolve, reject) => fdatasync(fd(), (error) => error === null ? resolve() : reject(error)))
 }

@@ -5,6 +5,7 @@
 // folds the text they are matched against.
 import { setFlagsFromString } from 'node:v8'
 import { foldCase } from './case-fold.ts'
+import { MAX_UNBOUNDED_REPETITIONS, repetitionCost } from './repetition-cost.ts'
 
 /** Enables the engine; the flag only affects regular expressions compiled with `l`, and setting it twice is harmless. */
 function enableLinearEngine (): void {
@@ -70,6 +71,10 @@ function unsupportedSyntax (source: string): string | null {
 export function compileLinear (source: string): RegExp {
   const unsupported = unsupportedSyntax(source)
   if (unsupported !== null) throw new Error(`pattern ${JSON.stringify(source)} ${unsupported}`)
+  const cost = repetitionCost(source)
+  if (cost > MAX_UNBOUNDED_REPETITIONS) {
+    throw new Error(`pattern ${JSON.stringify(source)} has ${cost} unbounded repetitions once its counted repeats are expanded (at most ${MAX_UNBOUNDED_REPETITIONS}): each one slows matching of every prompt`)
+  }
   enableLinearEngine()
   try {
     return new RegExp(foldPatternCase(source), 'l')

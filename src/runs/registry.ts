@@ -49,6 +49,11 @@ export interface RemoteQueue {
 export interface RegistryHooks {
   /** Runs right after the run is committed: if it throws, the run is deleted again and not accepted. */
   onAccepted?: (run: RunState) => void
+  /**
+   * Settles once what onAccepted recorded is on disk (the audit log's shared sync): awaited before a
+   * run is answered as accepted. A failure is reported through onDeferred; the run still stands.
+   */
+  onAcceptedDurable?: () => Promise<void>
   onStarted?: (run: RunState, pid: number) => void
   /** If it throws, it is called again later until it succeeds. */
   onFinished?: (run: RunState) => void
@@ -206,6 +211,7 @@ export class RunRegistry {
           this.#scheduleRetry()
           return { kind: 'unavailable', reason: describe(error) }
         }
+        await this.#opts.hooks.onAcceptedDurable?.().catch((error: unknown) => this.#opts.hooks.onDeferred?.(`the audit record of ${id}`, error))
         unreserve()
         if (this.#draining) {
           // Shutdown began while the store was writing: the run is recorded, so it ends recorded too.

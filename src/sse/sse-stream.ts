@@ -5,13 +5,10 @@
 // cursor into the run's bounded event log, so a slow client never makes the gateway buffer for it.
 import type { ServerResponse } from 'node:http'
 import { once } from 'node:events'
+import { EventEncoder } from './event-encoder.ts'
+import { formatEvent, type StreamEvent } from './format-event.ts'
 
-/** One event as a stream writes it; a run's own events (RunEvent in src/schemas/run.ts) are the main kind. */
-export interface StreamEvent {
-  seq: number
-  event: string
-  data: unknown
-}
+export { formatEvent, type StreamEvent } from './format-event.ts'
 
 /**
  * A run's events as a stream reads them: from memory, from the store, or both. Other streams of the
@@ -36,13 +33,12 @@ export interface SseOptions {
   stallMs: number
   /** Bytes allowed in the socket's user-space buffer before the writer waits for it to drain. */
   highWaterBytes: number
+  /** Shared by every stream of the app, so all of a run's clients write the same bytes. */
+  encoder?: EventEncoder
 }
 
-export const DEFAULT_SSE_OPTIONS: SseOptions = { heartbeatMs: 15_000, stallMs: 60_000, highWaterBytes: 256 * 1024 }
-
-export function formatEvent (e: StreamEvent): string {
-  return `id: ${e.seq}\nevent: ${e.event}\ndata: ${JSON.stringify(e.data)}\n\n`
-}
+// 64 KiB a client: a thousand clients of one run lagging behind hold 64 MB at most, not 256.
+export const DEFAULT_SSE_OPTIONS: SseOptions = { heartbeatMs: 15_000, stallMs: 60_000, highWaterBytes: 64 * 1024 }
 
 export function sseHeaders (): Record<string, string> {
   return {
@@ -59,6 +55,7 @@ export function sseHeaders (): Record<string, string> {
  * `first` is sent before anything else (e.g. the run object with its token on creation).
  */
 export async function streamRun (res: ServerResponse, source: RunEventSource, afterSeq: number, opts: SseOptions, prelude?: string): Promise<void> {
+  const encoder = opts.encoder ?? new EventEncoder()
   const gone = new AbortController()
   const onClose = (): void => gone.abort()
   // A client that half-closes sends nothing more and, if it also stopped reading, would hold the
@@ -71,7 +68,9 @@ export async function streamRun (res: ServerResponse, source: RunEventSource, af
   res.once('close', onClose)
   socket?.once('end', onEnd)
   if (res.destroyed) gone.abort()
-  const write = async (chunk: string): Promise<boolean> => {
+  // Buffers are shared with the run's other streams (see EventEncoder); writes that queue up behind a
+  // busy socket leave together in one writev.
+  const write = async (chunk: string | Buffer): Promise<boolean> => {
     if (gone.signal.aborted || res.destroyed) return false
     if (res.write(chunk) || res.writableLength <= opts.highWaterBytes) return true
     const stalled = AbortSignal.timeout(opts.stallMs)
@@ -98,7 +97,7 @@ export async function streamRun (res: ServerResponse, source: RunEventSource, af
         cursor = restartAt
       }
       for (const e of events) {
-        if (!(await write(formatEvent(e)))) return
+        if (!(await write(encoder.encode(e)))) return
         cursor = e.seq
         if (e.event === 'result') return
       }

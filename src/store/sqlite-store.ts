@@ -9,7 +9,7 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs'
 import { join } from 'node:path'
 import { DatabaseSync, type StatementSync } from 'node:sqlite'
-import { GroupSync } from '../fs/group-sync.ts'
+import { fdatasyncOf, GroupSync } from '../fs/group-sync.ts'
 import type { Run, RunEvent, RunStatus } from '../schemas/run.ts'
 import type { RunRequest } from '../runs/run-state.ts'
 import { MIGRATE_EVENTS_V4, SCHEMA_V1, SCHEMA_VERSION } from './sqlite-schema.ts'
@@ -40,10 +40,10 @@ export class SqliteStore implements RunStore {
   readonly #stmts = new Map<string, StatementSync>()
   /** A descriptor of the -wal file, for its fdatasync (fsync works on the file, whichever descriptor). */
   #walFd: number | null = null
-  readonly #walSync = new GroupSync(() => {
+  readonly #walSync = new GroupSync(fdatasyncOf(() => {
     this.#walFd ??= openSync(`${this.path}-wal`, 'r')
     return this.#walFd
-  })
+  }))
 
   constructor (stateDir: string, opts: SqliteStoreOptions = {}) {
     mkdirSync(stateDir, { recursive: true, mode: 0o700 })

@@ -1,6 +1,8 @@
-// Event streams over real sockets (G-SSE-1/2/3): order and ids,
-// live following with EventSource, exact resume, reset, heartbeats, disconnects that never kill the
-// run, slow consumers cut off without the gateway buffering for them, and the per-run client cap.
+// Event streams over real sockets, in process: order and ids, live following with EventSource,
+// exact resume, heartbeats, disconnects that never kill the run, slow consumers cut off without the
+// gateway buffering for them (measured on its own sockets), and the per-run client cap. The goal
+// figures G-SSE-1/2/3 (1,000 clients, 100 with slow ones, 100 reconnects and a stale id) are measured
+// end to end against a gateway process by test/reliability/sse-*.test.ts.
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
@@ -323,55 +325,6 @@ describe('GET /v1/runs/{id}/events', () => {
     }
   })
 
-  it('loses and duplicates nothing across many disconnects and reconnects during a run', async () => {
-    const { gw, base } = await serve({ env: slow })
-    const { id, token } = await startRun(gw, base)
-    const seen: Frame[] = []
-    let reconnects = 0
-    while (seen.at(-1)?.event !== 'result') {
-      const abort = new AbortController()
-      const headers: Record<string, string> = { authorization: `Bearer ${token}` }
-      if (seen.length > 0) headers['last-event-id'] = String(seen.at(-1)!.id)
-      const res = await fetch(`${base}/v1/runs/${id}/events`, { headers, signal: abort.signal })
-      const take = 1 + Math.floor(Math.random() * 3)
-      const { frames } = await readStream(res, { stop: (_f, got) => got.length >= take, abort })
-      seen.push(...frames)
-      reconnects++
-    }
-    expect(reconnects).toBeGreaterThan(5)
-    expectContiguous(seen, 1)
-    expect(seen.filter((f) => f.event === 'result')).toHaveLength(1)
-    expect(seen.filter((f) => f.event === 'text').map((f) => f.data.text).join('')).toBe('Received 9 characters.')
-  })
-
-  it('answers a cursor older than what is retained with reset (the current run), then the retained events', async () => {
-    // 12 MB of text deltas exceed the per-run log (4 MiB here), so the oldest events are dropped.
-    const { gw, base } = await serve({
-      limits: '{ run_log_bytes: 4194304 }',
-      env: { FAKE_CLAUDE_MODE: 'flood', FAKE_CLAUDE_FLOOD_BYTES: String(12_000_000) },
-      agentExtra: 'max_output_bytes: 104857600'
-    })
-    const { id, token } = await startRun(gw, base, 'flood')
-    await gw.app.gateway.registry.waitFinished((await gw.app.gateway.registry.get(id))!, 15_000)
-    const final = await getRun(base, id, token)
-    expect(final.status).toBe('succeeded')
-
-    for (const headers of [{ 'last-event-id': '1' }, {}]) {
-      const { frames, ended } = await readStream(await fetch(`${base}/v1/runs/${id}/events?token=${token}`, { headers }))
-      expect(ended).toBe(true)
-      const [reset, ...rest] = frames
-      expect(reset!.event).toBe('reset')
-      expect(reset!.data).toEqual(final)
-      expect(rest.length).toBeGreaterThan(10)
-      // The reset's id is where the stream restarts, so ids stay strictly increasing through it.
-      expect(reset!.id).toBe(rest[0]!.id - 1)
-      expect(reset!.id).toBeGreaterThan(1)
-      expectContiguous(rest, rest[0]!.id)
-      expect(rest.at(-1)!.event).toBe('result')
-      expect(rest.at(-1)!.data).toEqual(final)
-    }
-  })
-
   it('answers a cursor beyond the newest event with reset and a full replay instead of waiting forever', async () => {
     const { gw, base } = await serve()
     const { id, token } = await startRun(gw, base)
@@ -481,46 +434,44 @@ describe('GET /v1/runs/{id}/events', () => {
     expect(received).not.toContain('event: result')
   }, 30_000)
 
-  for (const how of ['closes', 'half-closes'] as const) {
-    it(`lets go of a client that ${how} its connection while the writer waits for it to drain`, async () => {
-      // A long stall timeout: only noticing the close can free the one client slot in time.
-      const { gw, base } = await serve({
-        env: { FAKE_CLAUDE_MODE: 'flood', FAKE_CLAUDE_FLOOD_BYTES: String(16 * 1024 * 1024) },
-        agentExtra: 'max_output_bytes: 104857600',
-        limits: '{ sse_clients_per_run: 1 }',
-        sse: { stallMs: 60_000 }
-      })
-      const serverSockets: Socket[] = []
-      gw.app.server.on('connection', (s: Socket) => serverSockets.push(s))
-      const { id, token } = await startRun(gw, base, 'flood')
-      const slow = connect((gw.app.server.address() as AddressInfo).port, '127.0.0.1')
-      slow.pause()
-      slow.on('error', () => {})
-      onTestFinished(() => { slow.destroy() })
-      await new Promise((resolve) => slow.once('connect', resolve))
-      slow.write(`GET /v1/runs/${id}/events?token=${token} HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n`)
-      await waitFor('the server socket', () => serverSockets.some((s) => s.remotePort === slow.localPort))
-      const serverSide = serverSockets.find((s) => s.remotePort === slow.localPort)!
-      // The writer is now blocked on a full socket.
-      await waitFor('backpressure', () => serverSide.writableLength > 64 * 1024)
-      const url = `${base}/v1/runs/${id}/events?token=${token}`
-      expect((await fetch(url)).status).toBe(503)
-
-      const closedAt = Date.now()
-      if (how === 'closes') slow.destroy()
-      else slow.end()
-      let next: Response | undefined
-      await waitFor('the slot to be freed', async () => {
-        const res = await fetch(url)
-        if (res.status === 200) next = res
-        else await res.body?.cancel()
-        return res.status === 200
-      }, 5000)
-      expect(Date.now() - closedAt).toBeLessThan(1000)
-      const { frames } = await readStream(next!)
-      expect(frames.at(-1)).toMatchObject({ event: 'result', data: { status: 'succeeded' } })
+  // A half-close while the writer waits is G-SSE-2's second half, end to end: test/reliability/sse-slow.test.ts.
+  it('lets go of a client that closes its connection while the writer waits for it to drain', async () => {
+    // A long stall timeout: only noticing the close can free the one client slot in time.
+    const { gw, base } = await serve({
+      env: { FAKE_CLAUDE_MODE: 'flood', FAKE_CLAUDE_FLOOD_BYTES: String(16 * 1024 * 1024) },
+      agentExtra: 'max_output_bytes: 104857600',
+      limits: '{ sse_clients_per_run: 1 }',
+      sse: { stallMs: 60_000 }
     })
-  }
+    const serverSockets: Socket[] = []
+    gw.app.server.on('connection', (s: Socket) => serverSockets.push(s))
+    const { id, token } = await startRun(gw, base, 'flood')
+    const slow = connect((gw.app.server.address() as AddressInfo).port, '127.0.0.1')
+    slow.pause()
+    slow.on('error', () => {})
+    onTestFinished(() => { slow.destroy() })
+    await new Promise((resolve) => slow.once('connect', resolve))
+    slow.write(`GET /v1/runs/${id}/events?token=${token} HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n`)
+    await waitFor('the server socket', () => serverSockets.some((s) => s.remotePort === slow.localPort))
+    const serverSide = serverSockets.find((s) => s.remotePort === slow.localPort)!
+    // The writer is now blocked on a full socket.
+    await waitFor('backpressure', () => serverSide.writableLength > 16 * 1024)
+    const url = `${base}/v1/runs/${id}/events?token=${token}`
+    expect((await fetch(url)).status).toBe(503)
+
+    const closedAt = Date.now()
+    slow.destroy()
+    let next: Response | undefined
+    await waitFor('the slot to be freed', async () => {
+      const res = await fetch(url)
+      if (res.status === 200) next = res
+      else await res.body?.cancel()
+      return res.status === 200
+    }, 5000)
+    expect(Date.now() - closedAt).toBeLessThan(1000)
+    const { frames } = await readStream(next!)
+    expect(frames.at(-1)).toMatchObject({ event: 'result', data: { status: 'succeeded' } })
+  })
 
   it('gives every open stream its run\'s result when the gateway shuts down', async () => {
     const { gw, base } = await serve({ env: { FAKE_CLAUDE_MODE: 'hang' } })

@@ -97,7 +97,7 @@ describe('a full file-size limit (EFBIG) on a running gateway', () => {
 })
 
 describe('a descriptor closed under the log (EBADF)', () => {
-  it('throws AuditWriteError, then reopens the file on the next append and continues the chain', () => {
+  it('throws AuditWriteError, then reopens the file on the next append and continues the chain', async () => {
     const dir = tempStateDir()
     const log = new AuditLog(dir)
     onTestFinished(() => log.close())
@@ -118,6 +118,8 @@ describe('a descriptor closed under the log (EBADF)', () => {
     log.append({ event: 'finished' })
     expect(log.healthy()).toBe(true)
     expect(log.head.seq).toBe(2)
+    // The head anchor follows once the lifecycle record is on disk.
+    await log.synced()
     expect(verifyDir(dir)).toMatchObject({ ok: true, records: 2, notes: [] })
   })
 

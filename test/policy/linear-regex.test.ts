@@ -1,11 +1,11 @@
-// G-POL-2: catastrophic patterns are either refused or run in linear time; non-linear syntax is refused.
+// The linear-time engine: catastrophic patterns it accepts scale linearly, non-linear syntax is
+// refused with its reason, patterns are case-folded like the text. The G-POL-2 figures (a library of
+// catastrophic patterns and the example config's against 100 KiB, the length and count caps through
+// `hookgate check`) are test/reliability/redos.test.ts.
 import { describe, expect, it } from 'vitest'
 import { compileLinear, foldPatternCase } from '../../src/policy/linear-regex.ts'
 import { tryCompilePolicy } from '../../src/policy/compiled-policy.ts'
-import { MAX_PATTERN_CHARS, MAX_PATTERNS_PER_LIST } from '../../src/policy/pattern-list.ts'
 import { normalizeText } from '../../src/policy/normalize.ts'
-
-const KIB_100 = 100 * 1024
 
 /** Best of three, so the bound measures the engine rather than a GC pause or a cold JIT. */
 function bestTimeMs (regex: RegExp, input: string): number {
@@ -24,33 +24,13 @@ function problemsOf (input: Parameters<typeof tryCompilePolicy>[0]): Array<{ pat
 }
 
 describe('catastrophic patterns', () => {
-  it.each([
-    ['(a+)+$', 'a'.repeat(KIB_100) + '!'],
-    ['(a|a)+b', 'a'.repeat(KIB_100)],
-    ['^(a|a)+b$', 'a'.repeat(KIB_100)],
-    ['.*.*.*.*x$', 'x'.repeat(KIB_100) + 'y'],
-    ['(\\w+\\s?)+$', 'word '.repeat(KIB_100 / 5) + '!'],
-    // The contract's example block patterns.
-    ['rm\\s+-rf', 'rm '.repeat(KIB_100 / 3)],
-    ['curl[^|]*\\|\\s*(ba)?sh', 'curl '.repeat(KIB_100 / 5)]
-  ])('%s is refused at load or evaluates 100 KiB in < 50 ms', (source, input) => {
-    let regex: RegExp
-    try {
-      regex = compileLinear(source)
-    } catch (err) {
-      expect((err as Error).message).toMatch(/linear time/)
-      return
-    }
-    expect(bestTimeMs(regex, input)).toBeLessThan(50)
-  })
-
   // The engine is linear in the input but its constant grows with the pattern: a 60-word
   // alternation takes ~130 ms on 100 KiB here. What must hold for every accepted pattern is
   // linearity, so doubling the input must not much more than double the time.
   it.each([
-    ['(.*a){12}', '(.*a){12}', 'a'],
+    ['(.*a){8}', '(.*a){8}', 'a'],
     ['a 60-word alternation', `\\b(${Array.from({ length: 60 }, (_, i) => `word${i}`).join('|')})\\b`, 'word '],
-    ['(.*.*.*.*.*.*.*.*.*.*)*x', '(.*.*.*.*.*.*.*.*.*.*)*x', 'a']
+    ['(.*.*.*.*.*.*.*)*x', '(.*.*.*.*.*.*.*)*x', 'a']
   ])('%s scales linearly', (_name, source, unit) => {
     const regex = compileLinear(source)
     const small = bestTimeMs(regex, unit.repeat(Math.ceil(25_000 / unit.length)))
@@ -102,21 +82,6 @@ describe('refused syntax', () => {
       '/commands/git/args_match'
     ])
     expect(problems[0]?.message).toMatch(/cannot be run in linear time/)
-  })
-
-  it('caps pattern length and list size', () => {
-    const long = 'a'.repeat(MAX_PATTERN_CHARS + 1)
-    const many = Array.from({ length: MAX_PATTERNS_PER_LIST + 1 }, (_, i) => `word${i}`)
-    expect(problemsOf({ policy: { block: ['a'.repeat(MAX_PATTERN_CHARS)] }, callers: {} })).toEqual([])
-    expect(problemsOf({ policy: { block: [long] }, callers: {} })).toEqual([
-      { path: '/policy/block/0', message: expect.stringMatching(/at most 512/) }
-    ])
-    expect(problemsOf({ policy: { block: many }, callers: {} })).toEqual([
-      { path: '/policy/block', message: expect.stringMatching(/at most 200/) }
-    ])
-    expect(problemsOf({ commands: { run: { prompt: '{args}', allow: many } }, callers: {} })).toEqual([
-      { path: '/commands/run/allow', message: expect.stringMatching(/at most 200/) }
-    ])
   })
 
   it('refuses a block pattern that matches every request', () => {

@@ -1,11 +1,9 @@
-// G-POL-1 and the threat model (docs/security.md) property 10: every encoding variant of a deny phrase is caught after
-// normalisation; bidi and tag characters are always refused; normalisation is idempotent and total.
+// The threat model's (docs/security.md) property 10: bidi and tag characters are always refused, and
+// normalisation is idempotent and total. The G-POL-1 corpus (at least 500 variants of every deny
+// phrase, by class) is test/reliability/policy-corpus.test.ts.
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { compileLinear } from '../../src/policy/linear-regex.ts'
 import { normalizeText } from '../../src/policy/normalize.ts'
-
-const BLOCK = compileLinear('rm\\s+-rf')
 
 /** Invisible or default-ignorable characters an attacker can slip between letters. */
 const INVISIBLES = [
@@ -49,26 +47,6 @@ const anyText = fc.string({ unit: 'binary', maxLength: 60 })
 const cleanText = anyText.filter((s) => !/[\u202A-\u202E\u2066-\u2069\u{E0000}-\u{E007F}]/u.test(s))
 /** Any UTF-16, lone surrogates included. */
 const anyUtf16 = fc.string({ unit: fc.integer({ min: 0, max: 0xFFFF }).map((u) => String.fromCharCode(u)), maxLength: 60 })
-
-describe('normalisation corpus for "rm -rf"', () => {
-  it('blocks at least 500 distinct generated variants, all of them', () => {
-    const seen = new Set<string>()
-    fc.assert(fc.property(variant, (text) => {
-      seen.add(text)
-      const result = normalizeText(text)
-      expect(result.ok).toBe(true)
-      if (result.ok) expect(BLOCK.test(result.matchText)).toBe(true)
-    }), { numRuns: 2000 })
-    expect(seen.size).toBeGreaterThanOrEqual(500)
-  })
-
-  it('the raw text would have slipped past the same pattern', () => {
-    // Shows the corpus is adversarial: most variants are not caught without normalisation.
-    const samples = fc.sample(variant, { numRuns: 500, seed: 42 })
-    const rawCaught = samples.filter((s) => BLOCK.test(s)).length
-    expect(rawCaught).toBeLessThan(samples.length / 2)
-  })
-})
 
 describe('normalisation properties', () => {
   it('refuses any text with a bidi control', () => {
