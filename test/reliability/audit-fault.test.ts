@@ -10,6 +10,7 @@ import {
   auditVerify, chaosConfig, cleanupGatewayProcesses, postSigned, sleep, spawnRecords, startGatewayProcess
 } from '../helpers/gateway-process.ts'
 import { readAudit } from '../helpers/conservation.ts'
+import { expectApiBooksBalance } from './api-books.ts'
 import { acceptedRuns, body } from './util.ts'
 
 afterEach(cleanupGatewayProcesses)
@@ -42,7 +43,8 @@ describe('audit log not writable', () => {
     }
     expect(readyDuring).toEqual({ status: 503, body: JSON.stringify({ status: 'audit log unavailable' }) })
     await sleep(300)
-    expect(spawnRecords(gw).length).toBe(spawned)
+    const spawnedDuring = spawnRecords(gw).length - spawned
+    expect(spawnedDuring).toBe(0)
 
     expect((await ready(gw.url)).status).toBe(200)
     const after = await postSigned(gw.url, body('after ms=50'))
@@ -52,5 +54,9 @@ describe('audit log not writable', () => {
     expect(acceptedRuns(readAudit(gw.stateDir)).size).toBe(2)
     const verified = await auditVerify(gw)
     expect(verified.code, verified.stdout + verified.stderr).toBe(0)
+    const books = await expectApiBooksBalance(gw)
+    console.log(`G-CHAOS-3 audit log unwritable: ${during.filter((a) => a.status === 503 && a.headers.get('retry-after') !== null).length}/${during.length} requests refused with 503 and Retry-After, ` +
+      `/readyz ${readyDuring.status}, agents started during the fault ${spawnedDuring}; recovered without a restart (${after.body?.status}); ` +
+      `books: audit ${JSON.stringify(books.audit)} = gateway ${JSON.stringify(books.api)}`)
   }, 30_000)
 })

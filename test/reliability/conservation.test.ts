@@ -53,6 +53,8 @@ describe('assertConservation', () => {
     expect(report.db.counts).toEqual({ succeeded: 1, failed: 1, timed_out: 1, cancelled: 1, interrupted: 1, queued: 1, running: 1 })
     expect(report.audit.counts).toEqual(report.db.counts)
     expect(report.audit.accepted).toBe(7)
+    console.log(`conservation check: a balanced state directory (7 runs, one per status, across a rotated audit file) gives ${report.problems.length} problems: ` +
+      `accepted ${report.audit.accepted} = ${Object.entries(report.db.counts).map(([s, n]) => `${s} ${n}`).join(' + ')} in the database and the audit log alike`)
   })
 
   it.each([

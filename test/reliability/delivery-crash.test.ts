@@ -12,6 +12,7 @@ import {
   type GatewayProcess
 } from '../helpers/gateway-process.ts'
 import { CALLBACK_SECRET, TELEGRAM_SECRET, telegramRequest } from '../helpers/platform-sign.ts'
+import { expectBooksBalance } from './util.ts'
 
 afterEach(cleanupGatewayProcesses)
 
@@ -123,6 +124,9 @@ describe('deliveries and kill -9', () => {
     await sleep(1500)
     expect(api.requests.slice(before)).toHaveLength(1)
     expect(deliveryAudit(third, id)).toEqual([['delivered', 1]])
+    const books = await expectBooksBalance(third)
+    console.log(`deliveries across kill -9: the running run was told "Interrupted" ${after.filter((r) => /Interrupted/.test(textOf(r))).length} time(s), by editing the live message; ` +
+      `messages after two restarts ${api.requests.slice(before).length}; books ${JSON.stringify(books?.db.counts)}`)
   }, 60_000)
 
   it('killed right after the run finished while the Bot API answered 500: the next gateway delivers the result once', async () => {
@@ -164,6 +168,8 @@ describe('deliveries and kill -9', () => {
     const run = await adminGet(next.url, `/v1/runs/${id}`)
     expect(run.body).toMatchObject({ id, status: 'succeeded' })
     expect((await auditVerify(next)).code).toBe(0)
+    const books = await expectBooksBalance(next)
+    console.log(`deliveries across kill -9: a result the dead gateway could not deliver (Bot API 500) was delivered ${okAnswers} time(s) by the next one; books ${JSON.stringify(books?.db.counts)}`)
   }, 60_000)
 
   it('a run still queued when the gateway is killed is told it was not started; the running one that it was interrupted; one message each', async () => {
@@ -188,6 +194,8 @@ describe('deliveries and kill -9', () => {
     expect(finals.filter((t) => /^⚠ Not started: the gateway crashed or was killed before the run started/.test(t))).toHaveLength(1)
     expect(finals).toHaveLength(2)
     expect((await adminGet(next.url, `/v1/runs/${queued}`)).body).toMatchObject({ status: 'interrupted', started_at: null })
+    const books = await expectBooksBalance(next)
+    console.log(`deliveries across kill -9: running and queued runs told once each (${finals.map((t) => t.split(':')[0]).join(', ')}); books ${JSON.stringify(books?.db.counts)}`)
   }, 60_000)
 
   it('SIGTERM while a callback receiver hangs: the gateway still exits 0 within its shutdown grace, and the next one delivers the callback', async () => {
@@ -211,5 +219,7 @@ describe('deliveries and kill -9', () => {
     const next = await gw.restart()
     await waitFor(() => readAudit(next.stateDir).some((r) => r.event === 'delivery' && r.run === id && r.status === 'delivered') ? true : undefined, 10_000)
     expect((await auditVerify(next)).code).toBe(0)
+    const books = await expectBooksBalance(next)
+    console.log(`deliveries and SIGTERM: exit ${exit.code} ${exit.at - started} ms after SIGTERM with a callback receiver hanging (grace 2 s); the next gateway delivered the callback; books ${JSON.stringify(books?.db.counts)}`)
   }, 60_000)
 })

@@ -90,7 +90,9 @@ describe('resource faults', () => {
     // Nothing was accepted for the refused requests.
     const accepted = acceptedRuns(readAudit(gw.stateDir))
     expect.soft(accepted.size, 'runs accepted: the warm-up, the one after, and any 2xx while locked').toBe(2 + during.filter((a) => a.status >= 200 && a.status < 300).length)
-    await expectBooksBalance(gw)
+    const books = await expectBooksBalance(gw)
+    console.log(`G-CHAOS-3 database locked 5 s: ${during.filter((a) => a.status === 503).length}/${during.length} refused with 503 (answered in ${during.map((a) => a.ms).join(', ')} ms), ` +
+      `${spawnRecords(gw).length - spawnsBefore - 1} agents started while locked, after the lock: ${after.answer?.body?.status} (tries ${after.tries.join(' ')}); books ${JSON.stringify(books?.db.counts)}`)
   }, 40_000)
 
   it('disk full (RLIMIT_FSIZE): new work gets 503, /readyz turns not ready, no spawn without its records, a running run is not silently lost, and work succeeds again once space is back', async () => {
@@ -159,7 +161,9 @@ describe('resource faults', () => {
     })
     expect.soft(recorded, 'the run that finished during the fault: API, database and audit agree on a final status')
       .toEqual({ api: expect.stringMatching(/^(succeeded|interrupted)$/), db: recorded.api, audit: recorded.api })
-    await expectBooksBalance(gw)
+    const books = await expectBooksBalance(gw)
+    console.log(`G-CHAOS-3 disk full: ${during.filter((a) => a.status === 503).length}/${during.length} refused with 503, /readyz ${JSON.stringify([...new Set(readiness)])} while full, ` +
+      `the run that finished meanwhile: ${JSON.stringify(recorded)}, after: ${after.answer?.body?.status} (tries ${after.tries.join(' ')}), /readyz ${readyAfter}; books ${JSON.stringify(books?.db.counts)}`)
   }, 40_000)
 
   it('disk full for the database only (the audit log still has room): a run the store could not commit is refused with 503 and the audit log does not claim it was accepted', async () => {
@@ -191,6 +195,7 @@ describe('resource faults', () => {
       .toMatchObject({ status: 200, run: 'succeeded' })
     const accepted = acceptedRuns(readAudit(gw.stateDir))
     expect.soft(accepted.size, 'runs the audit log says were accepted: the one after the fault (and the refused one only if it got 2xx)').toBe(1 + (during.status >= 200 && during.status < 300 ? 1 : 0))
-    await expectBooksBalance(gw)
+    const books = await expectBooksBalance(gw)
+    console.log(`G-CHAOS-3 database cannot grow: the request got ${during.status} ${String(during.body?.code ?? '')}, audit \`accepted\` records ${accepted.size} (the run after), after: ${after.answer?.body?.status}; books ${JSON.stringify(books?.db.counts)}`)
   }, 40_000)
 })

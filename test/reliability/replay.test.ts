@@ -57,14 +57,20 @@ describe('replayed deliveries across restarts', () => {
       }, 8000)
     }
     await finished(gw)
-    expectReplayOf(await postSigned(gw.url, bodyA, { ts, async: true }), idA, 'A again, same gateway')
+    /** Every later copy, with the run it must name. */
+    const copies: Array<{ answer: Answer, id: string }> = []
+    const replayOf = (answer: Answer, id: string, what: string): void => {
+      copies.push({ answer, id })
+      expectReplayOf(answer, id, what)
+    }
+    replayOf(await postSigned(gw.url, bodyA, { ts, async: true }), idA, 'A again, same gateway')
 
     // A graceful restart…
     gw.kill('SIGTERM')
     expect((await gw.exited).code).toBe(0)
     gw = await gw.restart()
-    expectReplayOf(await postSigned(gw.url, bodyA, { ts, async: true }), idA, 'A after a graceful restart')
-    expectReplayOf(await postSigned(gw.url, bodyB, { ts: Math.floor(Date.now() / 1000), async: true }), idB, 'B (new signature) after a graceful restart')
+    replayOf(await postSigned(gw.url, bodyA, { ts, async: true }), idA, 'A after a graceful restart')
+    replayOf(await postSigned(gw.url, bodyB, { ts: Math.floor(Date.now() / 1000), async: true }), idB, 'B (new signature) after a graceful restart')
     // … and a crash.
     gw.kill('SIGKILL')
     await gw.exited
@@ -74,9 +80,9 @@ describe('replayed deliveries across restarts', () => {
       postSigned(gw.url, bodyA, { ts, async: true }),
       postSigned(gw.url, bodyB, { ts: Math.floor(Date.now() / 1000) + 1, async: true })
     ])
-    expectReplayOf(again[0]!, idA, 'A after kill -9 and restart')
-    expectReplayOf(again[1]!, idA, 'A again (concurrent) after kill -9 and restart')
-    expectReplayOf(again[2]!, idB, 'B (new signature) after kill -9 and restart')
+    replayOf(again[0]!, idA, 'A after kill -9 and restart')
+    replayOf(again[1]!, idA, 'A again (concurrent) after kill -9 and restart')
+    replayOf(again[2]!, idB, 'B (new signature) after kill -9 and restart')
 
     // Exactly two runs, two acceptances, two agents.
     const listed = (await listAllRuns(gw.url)).map((r) => r.id).sort()
@@ -85,6 +91,9 @@ describe('replayed deliveries across restarts', () => {
     expect.soft(spawnRecords(gw).map((s) => s.prompt.split(' ')[0]).sort(), 'agents started').toEqual(['replay-a', 'replay-b'])
     const runA = (await getRun(gw.url, idA)).run
     expect.soft(runA?.status, 'A ran once and succeeded').toBe('succeeded')
-    await expectBooksBalance(gw)
+    const books = await expectBooksBalance(gw)
+    const named = copies.filter((c) => c.answer.body?.id === c.id && c.answer.headers.get('hookgate-replayed') === 'true').length
+    console.log(`G-REPLAY-1: 2 deliveries, each sent as a concurrent pair and then ${copies.length} more copies in all (same gateway, after a graceful restart, after kill -9): ` +
+      `${listed.length} runs, ${spawnRecords(gw).length} agents started; ${named}/${copies.length} copies answered with the original run and Hookgate-Replayed; books ${JSON.stringify(books?.db.counts)}`)
   }, 40_000)
 })

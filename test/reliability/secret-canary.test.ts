@@ -18,6 +18,7 @@ import { SecretScrubber } from '../../src/secrets/secret-scrubber.ts'
 import { readAudit, type AuditRecord } from '../helpers/conservation.ts'
 import { startFakeApi, type FakeApi } from '../helpers/fake-api.ts'
 import { cleanupGatewayProcesses, postSigned, startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.ts'
+import { expectBooksBalance } from './util.ts'
 
 const CANARY_AGENT = fileURLToPath(new URL('../fixtures/canary-agent.mjs', import.meta.url))
 
@@ -368,6 +369,8 @@ describe('G-SEC-1 secret canaries', () => {
       expect(sse.join('\n')).toContain('[redacted]')
       expect(scrubber.size).toBe(all.filter((c) => c.kind !== 'hidden').length)
       expect(clean).not.toContain(value('CANARY_AGENT_1'))
+      const books = await expectBooksBalance(gw)
+      console.log(`G-SEC-1 books: ${runIds.length} runs accepted, ${JSON.stringify(books?.db.counts)}, conservation problems ${books?.problems.length}`)
     } finally {
       rmSync(work, { recursive: true, force: true })
     }

@@ -135,7 +135,11 @@ describe('SIGTERM', () => {
     let report: ReturnType<typeof conservationReport> | null = null
     try { report = conservationReport(gw.stateDir) } catch {}
     expect.soft(report === null ? null : [...report.audit.byRun.entries()].filter(([, s]) => s !== 'interrupted'), 'every run of the gateway ended interrupted').toEqual([])
-    await expectBooksBalance(gw)
+    const books = await expectBooksBalance(gw)
+    const interruptedStreams = outcomes.filter((o) => resultOf(o?.frames ?? [])?.status === 'interrupted').length
+    console.log(`G-CHAOS-2: first request refused with 503 sent ${first503 === undefined ? '-' : first503.sentAt - t0} ms after SIGTERM (answered at ${first503 === undefined ? '-' : first503.at - t0} ms), ` +
+      `${probes.filter((p) => p.status >= 200 && p.status < 300 && p.sentAt >= t0 + 100).length} accepted after 100 ms; exit ${exit!.code} after ${exit!.at - t0} ms (grace ${grace} s); ` +
+      `${interruptedStreams}/${outcomes.length} event streams got their interrupted result; survivors ${left.byRunId.length + left.byTag.length}; books ${JSON.stringify(books?.db.counts)}`)
   }, 40_000)
 
   it('twice: exits at once, long before shutdown_grace, still with no survivors, and no run is left running after a restart', async () => {
@@ -171,6 +175,8 @@ describe('SIGTERM', () => {
     expect.soft(statuses, 'status of every run after the restart').toEqual(['interrupted', 'interrupted', 'interrupted', 'interrupted'])
     expect.soft((await listAllRuns(restarted.url, { status: 'running' })).map((r) => r.id), 'runs listed as running after the restart').toEqual([])
     expect.soft((await listAllRuns(restarted.url, { status: 'queued' })).map((r) => r.id), 'runs listed as queued after the restart').toEqual([])
-    await expectBooksBalance(restarted)
+    const books = await expectBooksBalance(restarted)
+    console.log(`G-CHAOS-2 twice: exit ${exit!.code} ${exit!.at - t1} ms after the second SIGTERM (grace ${grace} s); survivors ${left.byRunId.length + left.byTag.length}; ` +
+      `after the restart: ${statuses.join(', ')}; books ${JSON.stringify(books?.db.counts)}`)
   }, 40_000)
 })
