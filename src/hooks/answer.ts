@@ -3,7 +3,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Gateway } from '../gateway.ts'
 import type { RunState } from '../runs/run-state.ts'
-import { formatEvent, sseHeaders, streamRun, type SseOptions } from '../sse/sse-stream.ts'
+import { formatEvent, openEventStream, streamRun, type SseOptions } from '../sse/sse-stream.ts'
 
 export interface AnswerContext {
   gateway: Gateway
@@ -32,7 +32,7 @@ export async function answerRun (request: FastifyRequest, reply: FastifyReply, c
       ? formatEvent({ seq: first.seq, event: 'run', data: { ...first.data, token } })
       : undefined
     reply.hijack()
-    reply.raw.writeHead(200, { ...reply.getHeaders() as Record<string, string>, ...sseHeaders() })
+    openEventStream(reply.raw, reply.getHeaders() as Record<string, string>)
     await gateway.streams.track(streamRun(reply.raw, gateway.registry.eventSource(run), prelude !== undefined ? 1 : 0, ctx.sse, prelude))
     return reply
   }

@@ -10,7 +10,7 @@ import { bearerFrom } from '../auth/bearer.ts'
 import { BadRequestError, OverloadedError, UnauthorizedError } from '../errors.ts'
 import { ErrorSchema, RunLiveQuerySchema } from '../schemas/http.ts'
 import { RunStatus, type Run } from '../schemas/run.ts'
-import { formatEvent, sseHeaders, streamRun, type RunEventSource, type SseOptions } from '../sse/sse-stream.ts'
+import { formatEvent, openEventStream, streamRun, type RunEventSource, type SseOptions } from '../sse/sse-stream.ts'
 import { RunWatch, type RunChange } from '../runs/run-watch.ts'
 
 export interface RunsLiveRouteOptions {
@@ -80,7 +80,7 @@ const runsLiveRoute: FastifyPluginAsyncTypebox<RunsLiveRouteOptions> = async (ap
       const source = followerSource(watch, follow.seq, (c) => c.event !== 'run' || matches(c.data as Run, c.was),
         () => ({ runs: watch.latest.filter((r) => matches(r)), callers }))
       reply.hijack()
-      reply.raw.writeHead(200, sseHeaders())
+      openEventStream(reply.raw)
       await gateway.streams.track(streamRun(reply.raw, source, follow.seq, sse, first))
     } finally {
       follow?.release()

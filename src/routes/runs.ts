@@ -8,7 +8,7 @@ import { accessTo, bearerFrom } from '../auth/bearer.ts'
 import { ConflictError, NotFoundError, OverloadedError, UnauthorizedError } from '../errors.ts'
 import { ErrorSchema, PermissionAnswerSchema, PermissionParamsSchema, PermissionResultSchema, RunQuerySchema, RunEventsQuerySchema, RunListQuerySchema, RunListSchema, RunParamsSchema, SteerBodySchema, SteerResultSchema } from '../schemas/http.ts'
 import { RunSchema, RunStatus } from '../schemas/run.ts'
-import { sseHeaders, streamRun, type SseOptions } from '../sse/sse-stream.ts'
+import { openEventStream, streamRun, type SseOptions } from '../sse/sse-stream.ts'
 import type { RunState } from '../runs/run-state.ts'
 import { steerRun } from '../runs/steer-run.ts'
 
@@ -85,7 +85,7 @@ const runsRoute: FastifyPluginAsyncTypebox<RunsRouteOptions> = async (app, { gat
     }
     clients.set(run.id, count + 1)
     reply.hijack()
-    reply.raw.writeHead(200, sseHeaders())
+    openEventStream(reply.raw)
     try {
       await gateway.streams.track(streamRun(reply.raw, gateway.registry.eventSource(run), after, sse))
     } finally {
