@@ -82,11 +82,16 @@ check_state_dir() {
   exit "$EX_CANTCREAT"
 }
 
+# Node flags for the gateway: the young generation capped at 4 MiB, as src/cli/serve-node-flags.ts
+# explains (they must be on node's command line, so every launcher passes them).
+node_flags=
+
 case ${1-} in
   serve | worker)
     config_from_args "$@"
     check_config
     check_state_dir
+    if [ "$1" = serve ]; then node_flags=--max-semi-space-size=4; fi
     ;;
   check | doctor)
     config_from_args "$@"
@@ -99,4 +104,5 @@ case ${1-} in
     ;;
 esac
 
-exec "$node_bin" "$hookgate_bin" "$@"
+# shellcheck disable=SC2086 # empty or one word: no flag at all, or that flag
+exec "$node_bin" $node_flags "$hookgate_bin" "$@"

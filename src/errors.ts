@@ -3,8 +3,12 @@
 // Messages never carry secrets, signatures or request bodies.
 import createError from '@fastify/error'
 
-/** Authentication: one opaque answer for every failure; the reason goes to the audit log only. */
-export const UnauthorizedError = createError('HOOKGATE_UNAUTHORIZED', 'Unauthorized', 401)
+/**
+ * Authentication: one opaque answer for every failure; the reason goes to the audit log only. Made
+ * without a stack trace: it is an expected answer, not a fault, and under a flood of forged
+ * signatures capturing one per request was the costliest step of refusing it after the audit record.
+ */
+export const UnauthorizedError = createError('HOOKGATE_UNAUTHORIZED', 'Unauthorized', 401, Error, false)
 
 /** Authorization of a verified platform user. */
 export const ForbiddenUserError = createError('HOOKGATE_FORBIDDEN_USER', 'This user is not allowed to use this caller', 403)

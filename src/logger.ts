@@ -1,19 +1,10 @@
-// Process log options. Signature headers, bearer tokens and the `token` query parameter are
-// removed before anything is written: together with a body they would be a replay kit. On top of
-// that every finished line goes through the secret scrubber, so a configured secret that reaches a
-// log message some other way (an error quoting a URL with a bot token in it) is still never written.
+// Process log options. Signature headers, bearer tokens and the `token` query parameter are never
+// written: together with a body they would be a replay kit. On top of that every finished line goes
+// through the secret scrubber, so a configured secret that reaches a log message some other way (an
+// error quoting a URL with a bot token in it) is still never written.
 import { LogController, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import pino from 'pino'
 import type { SecretScrubber } from './secrets/secret-scrubber.ts'
-import { CREDENTIAL_HEADERS } from './verify/scheme-headers.ts'
-
-// Every scheme's credential header (the Telegram one is the secret itself), from the one list.
-const REDACT = [
-  'req.headers.authorization',
-  'req.headers["proxy-authorization"]',
-  'req.headers.cookie',
-  ...CREDENTIAL_HEADERS.filter((name) => name !== 'authorization').map((name) => `req.headers["${name}"]`)
-]
 
 export function stripTokenFromUrl (url: string): string {
   return url.replace(/([?&]token=)[^&#]*/g, '$1[redacted]')
@@ -23,7 +14,10 @@ export function stripTokenFromUrl (url: string): string {
 export function loggerOptions (level: string, stream?: NodeJS.WritableStream, scrubber?: Pick<SecretScrubber, 'scrub'>): FastifyServerOptions['logger'] {
   return {
     level,
-    redact: { paths: REDACT, censor: '[redacted]' },
+    // Headers are kept out by writing none: a request is logged as its method, URL (token removed)
+    // and address only. No pino `redact` paths for the credential headers: with this serializer
+    // they never match, and pino would still copy and walk every request's line looking for them
+    // (5% of the gateway's time under a flood of refusals).
     serializers: {
       req (req: { method: string, url: string, ip?: string }) {
         return { method: req.method, url: stripTokenFromUrl(req.url), ip: req.ip }

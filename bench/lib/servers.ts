@@ -2,6 +2,7 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { SERVE_NODE_FLAGS } from '../../src/cli/serve-node-flags.ts'
 import { CALLER, hookgateYaml, secretOf } from './hookgate-config.ts'
 import type { ProcessSet, Started } from './processes.ts'
 import { freePort, waitReady, type ReadyProbe } from './ready.ts'
@@ -45,7 +46,8 @@ export async function startServer (name: ContenderName, procs: ProcessSet, opts:
       const config = join(dir, 'hookgate.yaml')
       writeFileSync(config, hookgateYaml(join(dir, 'state')))
       file = process.execPath
-      args = [...(opts.nodeArgs ?? []), opts.hookgateBin ?? HOOKGATE_BIN, 'serve', '--config', config, '--port', String(port)]
+      // Started as a deployment starts it (src/cli/serve-node-flags.ts); --profile adds its own flags.
+      args = [...SERVE_NODE_FLAGS, ...(opts.nodeArgs ?? []), opts.hookgateBin ?? HOOKGATE_BIN, 'serve', '--config', config, '--port', String(port)]
       probe = { path: '/readyz', status: 200 }
       break
     }

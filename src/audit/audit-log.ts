@@ -3,7 +3,9 @@
 // sent. See docs/audit.md for the format, rotation, the head anchor and what tampering it detects.
 //
 // Appends are synchronous on purpose: an append runs to completion before any other code, so a
-// burst of appends and a rotation can never interleave, and no record is lost or doubled. Only the
+// burst of appends and a rotation can never interleave, and no record is lost or doubled. Records that
+// may wait for the end of the event-loop turn (a request's, a refusal's) are appended as a group,
+// still by one synchronous write, before anyone waiting on them answers (append-group.ts). Only the
 // fdatasync that carries lifecycle records through a power loss is not: it runs on the thread pool,
 // one for every record written meanwhile (group commit), and whoever must not go on before those
 // records are on disk awaits synced().
@@ -11,12 +13,14 @@ import type { KeyObject } from 'node:crypto'
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { GroupSync } from '../fs/group-sync.ts'
+import { AppendGroup } from './append-group.ts'
 import { basename, join } from 'node:path'
 import { AuditStateError, AuditWriteError, errnoCode } from './errors.ts'
 import { layoutOf, listRotated, LIVE_FILE, rotatedName, type LogLayout } from './files.ts'
 import { HeadAnchor, type Head } from './head-anchor.ts'
 import { createKey, KEY_FILE, readKey } from './key.ts'
 import { LiveFile } from './live-file.ts'
+import { PendingLines, type FormattedLine } from './pending-lines.ts'
 import { recover } from './recover.ts'
 import { DURABLE_EVENTS, FILE_START_REASONS, formatRecord, parseLine, REASON, type AuditEntry, type AuditEventName } from './record.ts'
 
@@ -26,6 +30,11 @@ export { AuditError, AuditStateError, AuditWriteError } from './errors.ts'
 
 export interface AuditSink {
   append (entry: AuditEntry): void
+  /**
+   * Appends with the other records of this event-loop turn, in one write; settles once the record is
+   * written (not synced), rejects when it could not be. Sinks without a file may leave it out.
+   */
+  appendGrouped? (entry: AuditEntry): Promise<void>
   /** False while the log cannot be written (for readiness); sinks that cannot fail may leave it out. */
   healthy? (): boolean
   /** Of these runs, the ones whose `accepted` record the log holds (searching back to `sinceMs`). */
@@ -72,6 +81,7 @@ export class AuditLog implements AuditSink {
   #durableSeq = 0
   #syncedSeq = 0
   readonly #sync = new GroupSync(() => this.#syncLive())
+  readonly #group = new AppendGroup<AuditEntry>((entries) => { this.#writeEntries(entries) })
 
   /**
    * Opens (creating if needed) the log in `stateDir` and recovers its chain state.
@@ -126,34 +136,31 @@ export class AuditLog implements AuditSink {
 
   /**
    * Appends one record; lifecycle records are also fdatasync'ed. Rotates first when the record
-   * would take the live file past the limit.
+   * would take the live file past the limit. Records waiting in a group are written first.
    * @throws AuditWriteError when the record could not be written: it is not in the log, the chain
    *   did not advance, and the next call tries again (reopening the file if needed).
    */
   append (entry: AuditEntry): void {
     if (this.#closed) throw new AuditWriteError(LIVE_FILE, 'ECLOSED')
-    // Outside the try: an entry JSON cannot hold (a BigInt) is the caller's bug, not a fault of the log.
-    let record = this.#format(entry)
-    try {
-      let live = this.#ensureLive()
-      if (live.size > 0 && live.size + record.data.length > this.#rotateBytes) live = this.#rotate()
-      if (live.size === 0 && this.#seq > 0 && !isFileStart(entry)) {
-        const previous = this.#startReason === REASON.rotated ? { previous: this.#previousFile } : {}
-        this.#write(live, this.#format({ event: 'config', reason: this.#startReason, ...previous }), 'config')
-        record = this.#format(entry)
-      }
-      this.#write(live, record, entry.event)
-      this.#fault = null
-    } catch (err) {
-      throw this.#failed(err)
-    } finally {
-      this.#writeAnchor()
-    }
+    this.#group.flush()
+    this.#writeEntries([entry])
+  }
+
+  /**
+   * Appends `entry` with every other record appended in this event-loop turn: one write and one
+   * anchor update for the group. Settles once the group is written (before the caller answers);
+   * rejects with AuditWriteError when it was not (the chain then holds none of the group's records,
+   * unless a rotation split the group and the write after it failed).
+   */
+  appendGrouped (entry: AuditEntry): Promise<void> {
+    if (this.#closed) return Promise.reject(new AuditWriteError(LIVE_FILE, 'ECLOSED'))
+    return this.#group.add(entry)
   }
 
   /** Starts a new live file now (if the current one holds anything); the chain continues across it. */
   rotate (): void {
     if (this.#closed) throw new AuditWriteError(LIVE_FILE, 'ECLOSED')
+    this.#group.flush()
     try {
       if (this.#ensureLive().size > 0) this.#rotate()
     } catch (err) {
@@ -201,7 +208,10 @@ export class AuditLog implements AuditSink {
 
   close (): void {
     try {
-      if (!this.#closed) this.#syncNow()
+      if (!this.#closed) {
+        this.#group.flush()
+        this.#syncNow()
+      }
     } catch {
       // Closing anyway: what could not be synced is still in the file.
     }
@@ -240,19 +250,64 @@ export class AuditLog implements AuditSink {
     if (this.#anchorWaits && !this.#closed) this.#writeAnchor()
   }
 
-  #format (entry: AuditEntry): { data: Buffer, hash: string } {
-    const { line, hash } = formatRecord(this.#key, this.#seq + 1, new Date(this.#now()).toISOString(), entry, this.#prev)
-    return { data: Buffer.from(line), hash }
+  /**
+   * Writes `entries` in order, as few writes as rotation allows (one, unless the file fills up), then
+   * brings the anchor up to date once. The chain advances only for what is in the file.
+   */
+  #writeEntries (entries: readonly AuditEntry[]): void {
+    try {
+      this.#appendAll(entries)
+      this.#fault = null
+    } catch (err) {
+      // An entry JSON cannot hold (a BigInt) is the caller's bug, not a fault of the log.
+      if (err instanceof UnformattableEntry) throw err.cause
+      throw this.#failed(err)
+    } finally {
+      this.#writeAnchor()
+    }
   }
 
-  /** Advances the chain only once the record is in the file. */
-  #write (live: LiveFile, record: { data: Buffer, hash: string }, event: AuditEventName): void {
-    live.append(record.data)
-    this.#seq += 1
-    this.#prev = record.hash
+  #appendAll (entries: readonly AuditEntry[]): void {
+    let live = this.#ensureLive()
+    // One timestamp per write: the group is written at one moment.
+    const ts = new Date(this.#now()).toISOString()
+    const pending = new PendingLines(this.#seq, this.#prev)
+    for (const entry of entries) {
+      let record = this.#format(pending, ts, entry)
+      const size = live.size + pending.bytes
+      if (size > 0 && size + record.bytes > this.#rotateBytes) {
+        this.#commit(live, pending)
+        live = this.#rotate()
+      }
+      if (live.size + pending.bytes === 0 && pending.seq > 0 && !isFileStart(entry)) {
+        const previous = this.#startReason === REASON.rotated ? { previous: this.#previousFile } : {}
+        pending.add(this.#format(pending, ts, { event: 'config', reason: this.#startReason, ...previous }), this.#durable.has('config'))
+        record = this.#format(pending, ts, entry)
+      }
+      pending.add(record, this.#durable.has(entry.event))
+    }
+    this.#commit(live, pending)
+  }
+
+  #format (pending: PendingLines, ts: string, entry: AuditEntry): FormattedLine {
+    let formatted
+    try {
+      formatted = formatRecord(this.#key, pending.seq + 1, ts, entry, pending.hash)
+    } catch (err) {
+      throw new UnformattableEntry(err)
+    }
+    return { line: formatted.line, hash: formatted.hash, bytes: Buffer.byteLength(formatted.line) }
+  }
+
+  /** Writes the pending lines with one write; advances the chain only once they are in the file. */
+  #commit (live: LiveFile, pending: PendingLines): void {
+    if (pending.count === 0) return
+    live.append(pending.take())
+    this.#seq = pending.seq
+    this.#prev = pending.hash
     this.#anchorStale = true
-    if (this.#durable.has(event)) {
-      this.#durableSeq = this.#seq
+    if (pending.durableSeq > this.#durableSeq) {
+      this.#durableSeq = pending.durableSeq
       // Started now, whoever awaits it: a lifecycle record reaches the disk within one sync.
       this.synced().catch(() => {})
     }
@@ -339,6 +394,13 @@ export class AuditLog implements AuditSink {
     if (parsed?.ok !== true || parsed.record.seq !== this.#seq || parsed.record.hash !== this.#prev) {
       throw new AuditStateError(`${LIVE_FILE} was replaced by a file that does not end with the newest record (seq ${this.#seq}); refusing to append to it`)
     }
+  }
+}
+
+/** Carries a formatting error out of a write, so it is not taken for a fault of the log. */
+class UnformattableEntry extends Error {
+  constructor (cause: unknown) {
+    super('audit entry cannot be formatted', { cause })
   }
 }
 

@@ -12,6 +12,8 @@ export class RequestLimits {
   readonly #create: FastifyInstance['createRateLimit']
   readonly #gateway: Gateway
   readonly #limiters = new Map<string, Limiter>()
+  /** The address limiter with the settings it was made for: it runs for every request, so it is looked up once per config. */
+  #address: { readonly settings: object, readonly limiter: Limiter } | null = null
 
   constructor (create: FastifyInstance['createRateLimit'], gateway: Gateway) {
     this.#create = create
@@ -19,9 +21,12 @@ export class RequestLimits {
   }
 
   /** The flood guard of `limits.per_address`, keyed by the client's address. */
-  async perAddress (request: FastifyRequest): Promise<LimitAnswer> {
-    const { max, window } = this.#gateway.config.limits.per_address
-    return this.#limiter('address', max, window, (r) => r.ip)(request)
+  perAddress (request: FastifyRequest): Promise<LimitAnswer> {
+    const settings = this.#gateway.config.limits.per_address
+    if (this.#address?.settings !== settings) {
+      this.#address = { settings, limiter: this.#limiter('address', settings.max, settings.window, addressOf) }
+    }
+    return this.#address.limiter(request)
   }
 
   /** The caller's own `rate_limit`, or undefined when it has none. */
@@ -39,4 +44,8 @@ export class RequestLimits {
     }
     return limiter
   }
+}
+
+function addressOf (request: FastifyRequest): string {
+  return request.ip
 }

@@ -47,6 +47,8 @@ const SECURITY = SECURITY_SCHEME_NAMES.map((name) => ({ [name]: [] }))
 
 const errors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 413: ErrorSchema, 429: ErrorSchema, 503: ErrorSchema }
 
+const auditUnavailable = (): Error => Object.assign(new OverloadedError('The gateway cannot write its audit log right now'), { retryAfter: 5 })
+
 const hooksRoute: FastifyPluginAsyncTypebox<HooksRouteOptions> = async (app, { gateway, sse, limits }) => {
   const { deps } = gateway
   // Read per request: a reload swaps the config between requests. The body limit is the exception:
@@ -64,7 +66,16 @@ const hooksRoute: FastifyPluginAsyncTypebox<HooksRouteOptions> = async (app, { g
     try {
       audit.append(entry)
     } catch {
-      throw Object.assign(new OverloadedError('The gateway cannot write its audit log right now'), { retryAfter: 5 })
+      throw auditUnavailable()
+    }
+  }
+  // The request's own records wait for the end of the event-loop turn and go out with the others
+  // of that turn in one write (AuditLog.appendGrouped); the answer still waits for that write.
+  const recordSoon = async (entry: AuditEntry): Promise<void> => {
+    try {
+      await (audit.appendGrouped?.(entry) ?? audit.append(entry))
+    } catch {
+      throw auditUnavailable()
     }
   }
 
@@ -76,10 +87,10 @@ const hooksRoute: FastifyPluginAsyncTypebox<HooksRouteOptions> = async (app, { g
     gateway.metrics.request({ caller: known ? caller : '', scheme: known ? gateway.config.callers[caller]!.scheme : '' }, outcome)
   }
 
-  const reject = (request: FastifyRequest, reason: string, error: Error): never => {
+  const reject = async (request: FastifyRequest, reason: string, error: Error): Promise<never> => {
     const caller = (request.params as { caller?: string }).caller
     request.auditedRejection = true
-    record({ event: 'rejected', caller: caller ?? null, reason, ip: request.ip })
+    await recordSoon({ event: 'rejected', caller: caller ?? null, reason, ip: request.ip })
     count(request, refusalOutcome(reason, error as { statusCode?: number, code?: string }))
     throw error
   }
@@ -104,8 +115,7 @@ const hooksRoute: FastifyPluginAsyncTypebox<HooksRouteOptions> = async (app, { g
     try {
       return await check()
     } catch {
-      reject(request, 'rate_limit_unavailable', Object.assign(new OverloadedError('The rate limit cannot be checked right now'), { retryAfter: 5 }))
-      throw new Error('unreachable')
+      return reject(request, 'rate_limit_unavailable', Object.assign(new OverloadedError('The rate limit cannot be checked right now'), { retryAfter: 5 }))
     }
   }
 
@@ -143,14 +153,14 @@ const hooksRoute: FastifyPluginAsyncTypebox<HooksRouteOptions> = async (app, { g
       const limit = await limited(request, () => limits.perAddress(request))
       if (!limit.isAllowed && limit.isExceeded) {
         request.auditedRejection = true
-        record({ event: 'rejected', caller: null, reason: 'address_rate_limited', ip: request.ip })
+        await recordSoon({ event: 'rejected', caller: null, reason: 'address_rate_limited', ip: request.ip })
         const error = Object.assign(new RateLimitedError(limit.ttlInSeconds), { retryAfter: limit.ttlInSeconds })
         count(request, refusalOutcome('address_rate_limited', error))
         throw error
       }
       const { caller } = request.params as { caller: string }
-      record({ event: 'request', caller, ip: request.ip })
-      if (!Object.hasOwn(gateway.config.callers, caller)) reject(request, 'unknown_caller', new UnauthorizedError())
+      await recordSoon({ event: 'request', caller, ip: request.ip })
+      if (!Object.hasOwn(gateway.config.callers, caller)) await reject(request, 'unknown_caller', new UnauthorizedError())
     },
     preValidation: async (request) => {
       const { caller } = request.params as { caller: string }
@@ -167,25 +177,22 @@ const hooksRoute: FastifyPluginAsyncTypebox<HooksRouteOptions> = async (app, { g
         now: Math.floor(deps.now() / 1000),
         url: signedUrl(request)
       })
-      if (!result.ok) {
-        reject(request, result.reason, new UnauthorizedError())
-      } else {
-        request.replayKey = result.replayKey
-        count(request, { outcome: 'verified', reason: '' })
-      }
+      if (!result.ok) return reject(request, result.reason, new UnauthorizedError())
+      request.replayKey = result.replayKey
+      count(request, { outcome: 'verified', reason: '' })
       // A platform's payload is read by its adapter, in the handler.
       if (isPlatformScheme(callerConfig.scheme)) return
       let body: unknown
       try {
         body = secureJson.parse(rawBody.toString('utf8'), undefined, { protoAction: 'error', constructorAction: 'error' })
       } catch {
-        reject(request, 'invalid_json', new BadRequestError('body is not valid JSON'))
+        return reject(request, 'invalid_json', new BadRequestError('body is not valid JSON'))
       }
       // Checked strictly here: the app's schema validator coerces types for query strings, and a
       // body field of the wrong type must be refused, not converted.
       if (!webhookBody.Check(body)) {
         const first = webhookBody.Errors(body)[0]
-        reject(request, 'invalid_body', new BadRequestError(`invalid body: ${first?.instancePath || '/'} ${first?.message ?? 'is invalid'}`))
+        return reject(request, 'invalid_body', new BadRequestError(`invalid body: ${first?.instancePath || '/'} ${first?.message ?? 'is invalid'}`))
       }
       request.body = body as WebhookBody
     }

@@ -16,6 +16,8 @@ export interface ChildAnswer {
   message?: string
   isWriteError?: boolean
   pid?: number
+  /** Of a `group` op: how many of its appends were refused. */
+  failed?: number
 }
 
 export class AuditChild {

@@ -21,6 +21,24 @@ function liveContent (dir: string): string {
 }
 
 describe('a full file-size limit (EFBIG) on a running gateway', () => {
+  it('fails a whole group of appends (one write) cleanly: every waiter is refused, nothing is written, the next group succeeds', async () => {
+    const dir = tempStateDir()
+    const child = start(dir)
+    expect(await child.send({ op: 'group', count: 4 })).toMatchObject({ ok: true, head: { seq: 4 } })
+    const { pid, head, size } = await child.send({ op: 'state' })
+    const before = liveContent(dir)
+    // Room for two of the next group's lines, not for all five: the group is one write, so none of it stays.
+    await setFsizeLimit(pid!, size! + 400)
+    const failed = await child.send({ op: 'group', count: 5 })
+    expect(failed).toMatchObject({ ok: false, failed: 5, code: 'EFBIG', isWriteError: true, head, healthy: false, size })
+    expect(liveContent(dir)).toBe(before)
+    await setFsizeLimit(pid!, 'unlimited')
+    expect(await child.send({ op: 'group', count: 5 })).toMatchObject({ ok: true, healthy: true, head: { seq: head!.seq + 5 } })
+    await child.close()
+    expect(linesOf(liveContent(dir)).map((l) => (JSON.parse(l) as { seq: number }).seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9])
+    expect(verifyDir(dir)).toMatchObject({ ok: true, records: 9, notes: [] })
+  })
+
   it('fails the append cleanly, keeps the file whole, and succeeds once the limit is raised', async () => {
     const dir = tempStateDir()
     const child = start(dir)

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { BIN, chaosConfig } from '../helpers/gateway-process.ts'
+import { SERVE_NODE_FLAGS } from '../../src/cli/serve-node-flags.ts'
 import { execForm, parseDockerfile, type Instruction } from './dockerfile-instructions.ts'
 import { runScript, type ScriptResult } from './run-script.ts'
 
@@ -173,7 +174,9 @@ describe('deploy/docker-entrypoint.sh outside Docker', () => {
     for (const command of [...commands, 'help']) {
       const r = await runScript(ENTRYPOINT, [command, '--config', config], { env: { ...env, HOOKGATE_NODE: 'echo' } })
       expect(r.code, `${command}: ${r.stderr}`).toBe(0)
-      expect(r.stdout, command).toBe(`${BIN} ${command} --config ${config}\n`)
+      // serve alone gets the gateway's Node flags, before the entry file (src/cli/serve-node-flags.ts).
+      const flags = command === 'serve' ? `${SERVE_NODE_FLAGS.join(' ')} ` : ''
+      expect(r.stdout, command).toBe(`${flags}${BIN} ${command} --config ${config}\n`)
     }
   })
 

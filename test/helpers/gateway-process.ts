@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { SERVE_NODE_FLAGS } from '../../src/cli/serve-node-flags.ts'
 import { signHmacSha256 } from './sign.ts'
 
 export const BIN = fileURLToPath(new URL('../../bin/hookgate.ts', import.meta.url))
@@ -106,7 +107,8 @@ async function launch (at: { dir: string, stateDir: string, configPath: string, 
   mkdirSync(stateDir, { recursive: true, mode: 0o700 })
   const spawnLog = join(dir, 'spawns.jsonl')
   const worker = opts.command === 'worker'
-  const child = spawn(process.execPath, worker ? [BIN, 'worker', '--config', configPath] : [BIN, 'serve', '--config', configPath, '--port', '0'], {
+  // A gateway gets the Node flags every launcher gives it (src/cli/serve-node-flags.ts).
+  const child = spawn(process.execPath, worker ? [BIN, 'worker', '--config', configPath] : [...SERVE_NODE_FLAGS, BIN, 'serve', '--config', configPath, '--port', '0'], {
     cwd: dir,
     env: {
       PATH: process.env.PATH ?? '',

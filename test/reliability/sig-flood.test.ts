@@ -5,17 +5,17 @@
 // per request with its reason but never a body or a signature.
 import { randomBytes } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
-import { readAudit } from '../../helpers/conservation.ts'
+import { readAudit } from '../helpers/conservation.ts'
 import {
   agentsAlive, chaosConfig, cleanupGatewayProcesses, listAllRuns, SECRET, signedHeaders, spawnRecords, startGatewayProcess,
   type GatewayProcess
-} from '../../helpers/gateway-process.ts'
-import { patchConfig } from '../config-patch.ts'
-import { cpuMs, sampleChildren } from '../kernel-counters.ts'
-import { flood, percentile } from '../load.ts'
-import { inMiB, MIB, watchRss } from '../proc-watch.ts'
-import { histogram, histogramDelta, quantileBound, sampleValue, scrape } from '../scrape-metrics.ts'
-import { expectBooksBalance } from '../util.ts'
+} from '../helpers/gateway-process.ts'
+import { patchConfig } from './config-patch.ts'
+import { cpuMs, sampleChildren } from './kernel-counters.ts'
+import { flood, percentile } from './load.ts'
+import { inMiB, MIB, watchRss } from './proc-watch.ts'
+import { histogram, histogramDelta, quantileBound, sampleValue, scrape } from './scrape-metrics.ts'
+import { expectBooksBalance } from './util.ts'
 
 afterEach(cleanupGatewayProcesses)
 
