@@ -2,6 +2,7 @@
 // the gateway. Readers hold only a cursor (the last seq they saw), so a slow reader costs nothing;
 // one that falls behind what is retained learns it from `since()` and gets a `reset`.
 import type { RunEvent } from '../schemas/run.ts'
+import { eventSize } from './event-json.ts'
 
 export interface EventLogLimits {
   maxEvents: number
@@ -19,7 +20,19 @@ export class EventLog {
   #bytes = 0
   #nextSeq = 1
   #closed = false
-  #waiters = new Set<() => void>()
+  /**
+   * Readers waiting for the next event, by the signal that ends their wait. A stream waits once per
+   * batch of events with the same signal, so one abort listener per signal serves all its waits: a
+   * listener added and removed per wait is most of what waiting costs a thousand clients.
+   */
+  readonly #waiters = new Map<AbortSignal, { after: number, wake: () => void }>()
+  readonly #listening = new WeakSet<AbortSignal>()
+  /**
+   * Waiters are woken once per turn of the event loop, not once per event: an agent's output arrives
+   * a few lines per read, and waking a thousand streams for each read had each of them read, write
+   * and wait again thousands of times per run, each time objects for the collector.
+   */
+  #wakeSoon: NodeJS.Immediate | undefined
 
   constructor (limits: EventLogLimits, nextSeq = 1) {
     this.#limits = limits
@@ -49,14 +62,21 @@ export class EventLog {
   append (entry: NewEvent): RunEvent {
     if (this.#closed) throw new Error('event log is closed')
     const event = { ...entry, seq: this.#nextSeq++ } as RunEvent
-    const bytes = JSON.stringify(event.data).length + 32
+    const bytes = eventSize(event)
     this.#events.push({ event, bytes })
     this.#bytes += bytes
     this.#evict(this.#limits)
     if (event.event === 'result') this.#closed = true
-    for (const wake of this.#waiters) wake()
-    this.#waiters.clear()
+    this.#wakeSoon ??= setImmediate(this.#wakeAll)
     return event
+  }
+
+  readonly #wakeAll = (): void => {
+    this.#wakeSoon = undefined
+    // Only those with something new: a reader may have started waiting after this wake was due.
+    for (const [signal, waiter] of this.#waiters) {
+      if (this.lastSeq > waiter.after || this.#closed) this.#wake(signal)
+    }
   }
 
   /**
@@ -101,16 +121,23 @@ export class EventLog {
   }
 
   /** Resolves when an event after `seq` exists, the log is closed, or `signal` aborts. */
-  async waitAfter (seq: number, signal: AbortSignal): Promise<void> {
-    if (this.lastSeq > seq || this.#closed || signal.aborted) return
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        this.#waiters.delete(done)
-        signal.removeEventListener('abort', done)
-        resolve()
-      }
-      this.#waiters.add(done)
-      signal.addEventListener('abort', done, { once: true })
+  waitAfter (seq: number, signal: AbortSignal): Promise<void> {
+    if (this.lastSeq > seq || this.#closed || signal.aborted) return Promise.resolve()
+    if (!this.#listening.has(signal)) {
+      this.#listening.add(signal)
+      signal.addEventListener('abort', () => this.#wake(signal), { once: true })
+    }
+    return new Promise((resolve) => {
+      const before = this.#waiters.get(signal)
+      this.#waiters.set(signal, before === undefined
+        ? { after: seq, wake: resolve }
+        : { after: Math.min(seq, before.after), wake: () => { before.wake(); resolve() } })
     })
+  }
+
+  #wake (signal: AbortSignal): void {
+    const waiter = this.#waiters.get(signal)
+    this.#waiters.delete(signal)
+    waiter?.wake()
   }
 }

@@ -5,6 +5,7 @@ import type { RunEvent } from '../schemas/run.ts'
 import type { RunStore } from '../store/run-store.ts'
 import type { EventLogLimits } from './event-log.ts'
 import { SeqWindow } from './seq-window.ts'
+import { eventSize } from './event-json.ts'
 
 const FLUSH_MS = 25
 
@@ -32,7 +33,7 @@ export class EventWriter {
       window = new SeqWindow(this.#opts.limits)
       this.#windows.set(id, window)
     }
-    window.push(event.seq, JSON.stringify(event.data).length + 32)
+    window.push(event.seq, eventSize(event))
     const pending = this.#pending.get(id) ?? []
     pending.push(event)
     const keep = pending.findIndex((e) => e.seq >= window.oldest)

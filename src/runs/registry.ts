@@ -15,7 +15,7 @@ import { StoreUnavailableError } from '../store/run-store.ts'
 import { isShared, QUEUE_OWNER, type SharedStore } from '../store/shared-store.ts'
 import type { EventLogLimits } from './event-log.ts'
 import { newRunId, newRunToken } from './ids.ts'
-import { RunState, type RunRequest } from './run-state.ts'
+import { RunState, STORED_PAGE, type RunRequest } from './run-state.ts'
 import { EventWriter } from './event-writer.ts'
 import type { RunEventSource } from '../sse/sse-stream.ts'
 
@@ -388,7 +388,7 @@ export class RunRegistry {
    * Events after `seq` for a reader: from memory while the run is live and the reader is within the
    * ring, else from the store (which keeps more, and everything of runs no longer in memory).
    */
-  async eventsAfter (run: RunState, seq: number, limit = 256): Promise<{ events: RunEvent[], reset: boolean }> {
+  async eventsAfter (run: RunState, seq: number, limit = STORED_PAGE): Promise<{ events: RunEvent[], reset: boolean }> {
     const live = this.#live.get(run.id) === run
     if (live) {
       const page = run.log.since(seq, limit)
@@ -396,12 +396,18 @@ export class RunRegistry {
       await this.#events.flush(run.id)
     }
     try {
-      const page = await this.#opts.store.readEvents(run.id, seq, limit)
+      const page = live ? await this.#behindLog(run, seq, limit) : await this.#opts.store.readEvents(run.id, seq, limit)
       if (page.events.length > 0 || !live) return page
     } catch (error) {
       if (!live) throw error
     }
     return run.log.since(seq, limit)
+  }
+
+  /** A live run's events after `seq` from the store, through the pages its readers share. */
+  async #behindLog (run: RunState, seq: number, limit: number): Promise<{ events: RunEvent[], reset: boolean }> {
+    const events = await run.stored.after(seq, limit, async (after, n) => await this.#opts.store.readEvents(run.id, after, n))
+    return events !== null ? { events, reset: false } : await this.#opts.store.readEvents(run.id, seq, limit)
   }
 
   /** The run's events for a stream: live while this process runs it, else from the store. */

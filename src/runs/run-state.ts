@@ -1,10 +1,12 @@
-// One run as the registry holds it: the public run object, its event log, its token hash and the
-// controller that cancels it. The run belongs to the registry, never to the HTTP request that made it.
+// One run as the registry holds it: the public run object, its event log (and the pages of it read
+// back from the store), its token hash and the controller that cancels it. The run belongs to the
+// registry, never to the HTTP request that made it.
 import { timingSafeEqual } from 'node:crypto'
 import type { PermissionEvent, Run, RunEvent, RunStatus } from '../schemas/run.ts'
 import { FINAL_STATUSES } from '../schemas/run.ts'
 import type { AgentEvent, AgentOutcome } from '../runner/agent-event.ts'
 import { EventLog, type EventLogLimits } from './event-log.ts'
+import { StoredPages } from './stored-pages.ts'
 import { hashToken } from './ids.ts'
 import type { PlatformScheme, ReplyTarget } from '../platforms/adapter.ts'
 
@@ -40,9 +42,14 @@ export interface RunStateInit {
   onAppend?: (event: RunEvent) => void
 }
 
+/** Events per page read back from the store: what one stream reads at a time. */
+export const STORED_PAGE = 256
+
 export class RunState {
   readonly request: RunRequest
   readonly log: EventLog
+  /** Its events read back from the store for readers behind the log, shared by them. */
+  readonly stored: StoredPages
   readonly controller = new AbortController()
   readonly #tokenHash: Buffer
   #run: Run
@@ -89,6 +96,7 @@ export class RunState {
   constructor (init: RunStateInit) {
     this.request = init.request
     this.log = new EventLog(init.limits, init.nextSeq ?? 1)
+    this.stored = new StoredPages(STORED_PAGE, init.limits.maxBytes)
     this.#tokenHash = init.tokenHash
     this.#onAppend = init.onAppend
     this.finished = new Promise((resolve) => { this.#settle = resolve })

@@ -1,4 +1,5 @@
 // The wire form of one Server-Sent Event.
+import { eventJson } from '../runs/event-json.ts'
 
 /** One event as a stream writes it; a run's own events (RunEvent in src/schemas/run.ts) are the main kind. */
 export interface StreamEvent {
@@ -8,5 +9,5 @@ export interface StreamEvent {
 }
 
 export function formatEvent (e: StreamEvent): string {
-  return `id: ${e.seq}\nevent: ${e.event}\ndata: ${JSON.stringify(e.data)}\n\n`
+  return `id: ${e.seq}\nevent: ${e.event}\ndata: ${eventJson(e)}\n\n`
 }

@@ -4,9 +4,10 @@
 // `drain`, and a client that stops reading for `stallMs` is disconnected. The reader holds only a
 // cursor into the run's bounded event log, so a slow client never makes the gateway buffer for it.
 import type { ServerResponse } from 'node:http'
-import { once } from 'node:events'
 import { EventEncoder } from './event-encoder.ts'
 import { formatEvent, type StreamEvent } from './format-event.ts'
+import { Heartbeat } from './heartbeat.ts'
+import { StreamWriter } from './stream-writer.ts'
 
 export { formatEvent, type StreamEvent } from './format-event.ts'
 
@@ -80,57 +81,43 @@ export async function streamRun (res: ServerResponse, source: RunEventSource, af
   res.once('close', onClose)
   socket?.once('end', onEnd)
   if (res.destroyed) gone.abort()
-  // Buffers are shared with the run's other streams (see EventEncoder); writes that queue up behind a
-  // busy socket leave together in one writev.
-  // Synchronous while the socket takes the bytes: a promise per event per client would be millions of
-  // objects for the collector when a thousand clients follow one run.
-  const write = (chunk: string | Buffer): boolean | Promise<boolean> => {
-    if (gone.signal.aborted || res.destroyed) return false
-    if (res.write(chunk) || res.writableLength <= opts.highWaterBytes) return true
-    return drained()
-  }
-  const drained = async (): Promise<boolean> => {
-    const stalled = AbortSignal.timeout(opts.stallMs)
-    try {
-      await once(res, 'drain', { signal: AbortSignal.any([gone.signal, stalled]) })
-      return true
-    } catch {
-      if (stalled.aborted && !gone.signal.aborted) res.destroy()
-      return false
-    }
-  }
+  const writer = new StreamWriter(res, gone.signal, opts)
+  const heartbeat = new Heartbeat(gone.signal, opts.heartbeatMs)
 
   let cursor = afterSeq
-  let heartbeat: NodeJS.Timeout | undefined
   try {
-    if (prelude !== undefined && !(await write(prelude))) return
+    if (prelude !== undefined && !(await writer.write(prelude))) return
     for (;;) {
       const { events, reset } = await source.read(cursor)
       if (reset) {
         // Its id is the position the stream restarts from, so ids stay strictly increasing for a
         // stale cursor and a reconnect right after it asks for exactly the retained events.
         const restartAt = (events[0]?.seq ?? source.lastSeq() + 1) - 1
-        if (!(await write(formatEvent({ seq: restartAt, event: 'reset', data: source.snapshot() })))) return
+        if (!(await writer.write(formatEvent({ seq: restartAt, event: 'reset', data: source.snapshot() })))) return
         cursor = restartAt
       }
-      for (const e of events) {
-        const written = write(encoder.encode(e))
+      // Synchronous while the socket takes the bytes: a promise per write per client would be
+      // millions of objects for the collector when a thousand clients follow one run.
+      for (let i = 0; i < events.length;) {
+        const { bytes, end } = encoder.chunk(events, i, opts.highWaterBytes)
+        const written = writer.write(bytes)
         if (written !== true && !(await written)) return
-        cursor = e.seq
-        if (e.event === 'result') return
+        const last = events[end - 1] as StreamEvent
+        cursor = last.seq
+        if (last.event === 'result') return
+        i = end
       }
       if (events.length > 0) continue
       // Nothing after the cursor and nothing to come: the reader already has the result.
       if (source.closed()) return
-      const idle = new AbortController()
-      heartbeat = setTimeout(() => idle.abort(), opts.heartbeatMs)
-      await source.waitAfter(cursor, AbortSignal.any([gone.signal, idle.signal]))
-      clearTimeout(heartbeat)
+      await source.waitAfter(cursor, heartbeat.start())
+      const idle = heartbeat.stop()
       if (gone.signal.aborted) return
-      if (idle.signal.aborted && source.lastSeq() === cursor && !(await write(': ping\n\n'))) return
+      if (idle && source.lastSeq() === cursor && !(await writer.write(': ping\n\n'))) return
     }
   } finally {
-    clearTimeout(heartbeat)
+    heartbeat.close()
+    writer.close()
     res.off('close', onClose)
     socket?.off('end', onEnd)
     if (!res.destroyed) res.end()

@@ -2,6 +2,7 @@
 // gateways). Everything is gone on restart, which the config warns about. Bounded like the others:
 // events per run by the caller's `keepFromSeq`, runs by retention and `maxRuns`.
 import type { Run, RunEvent, RunStatus } from '../schemas/run.ts'
+import { eventSize } from '../runs/event-json.ts'
 import {
   type CreateResult, type EventPage, type NewRun, type ProcessRecord, type PruneResult,
   type RunListFilter, type RunStore, type StoredConfirmation, type StoredRun, type StoredSession,
@@ -14,7 +15,6 @@ interface Entry extends StoredRun {
   deliveries: Map<DeliveryChannel, StoredDelivery>
 }
 
-const eventSize = (e: RunEvent): number => JSON.stringify(e.data).length + 32
 
 export class MemoryStore implements RunStore {
   readonly kind = 'memory'

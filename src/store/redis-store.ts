@@ -19,6 +19,7 @@ import { closeClient, connect, redisOptions, scrub, unavailable, whenReady } fro
 import { key } from './redis-keys.ts'
 import * as S from './redis-scripts.ts'
 import { EventWakeups } from './redis-wakeups.ts'
+import { eventJson } from '../runs/event-json.ts'
 
 export interface RedisStoreOptions {
   /** `redis://[user:password@]host:port[/db]` or `rediss://…`. */
@@ -120,7 +121,7 @@ export class RedisStore implements SharedStore {
   }
 
   async appendEvents (id: string, events: readonly RunEvent[], keepFromSeq: number): Promise<void> {
-    await this.#script(S.APPEND_EVENTS, [id, keepFromSeq, ...events.flatMap((e) => [e.seq, e.event, JSON.stringify(e.data)])])
+    await this.#script(S.APPEND_EVENTS, [id, keepFromSeq, ...events.flatMap((e) => [e.seq, e.event, eventJson(e)])])
   }
 
   async readEvents (id: string, afterSeq: number, limit: number): Promise<EventPage> {

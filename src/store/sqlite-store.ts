@@ -13,6 +13,7 @@ import { fdatasyncOf, GroupSync } from '../fs/group-sync.ts'
 import type { Run, RunEvent, RunStatus } from '../schemas/run.ts'
 import type { RunRequest } from '../runs/run-state.ts'
 import { MIGRATE_EVENTS_V4, SCHEMA_V1, SCHEMA_VERSION } from './sqlite-schema.ts'
+import { eventJson } from '../runs/event-json.ts'
 import {
   StoreUnavailableError,
   type CreateResult, type EventPage, type NewRun, type ProcessRecord, type PruneResult,
@@ -157,7 +158,7 @@ export class SqliteStore implements RunStore {
     await this.#write(() => {
       const insert = this.#stmt('INSERT OR REPLACE INTO events (run_id, seq, event, data) VALUES (?, ?, ?, ?)')
       for (const e of events) {
-        if (e.seq >= keepFromSeq) insert.run(id, e.seq, e.event, JSON.stringify(e.data))
+        if (e.seq >= keepFromSeq) insert.run(id, e.seq, e.event, eventJson(e))
       }
       this.#stmt('DELETE FROM events WHERE run_id = ? AND seq < ?').run(id, keepFromSeq)
     })

@@ -6,13 +6,13 @@
 import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { cleanupGatewayProcesses, postSigned, startGatewayProcess, waitFor } from '../../helpers/gateway-process.ts'
-import { burstConfig, burstPrompt } from '../burst-config.ts'
-import { EventOrder } from '../event-order.ts'
-import { inMiB, MIB, watchRss } from '../proc-watch.ts'
-import { sampleValue, scrape } from '../scrape-metrics.ts'
-import { openSse } from '../sse-clients.ts'
-import { body, expectBooksBalance } from '../util.ts'
+import { cleanupGatewayProcesses, postSigned, startGatewayProcess, waitFor } from '../helpers/gateway-process.ts'
+import { burstConfig, burstPrompt } from './burst-config.ts'
+import { EventOrder } from './event-order.ts'
+import { inMiB, MIB, watchRss } from './proc-watch.ts'
+import { sampleValue, scrape } from './scrape-metrics.ts'
+import { openSse } from './sse-clients.ts'
+import { body, expectBooksBalance } from './util.ts'
 
 afterEach(cleanupGatewayProcesses)
 
