@@ -9,7 +9,7 @@ export const CALLER = {
   printf: 'bench',
   /** bench/fixtures/clock-agent.mjs */
   clock: 'clock',
-  /** bench/fixtures/fanout-agent.mjs */
+  /** bench/fixtures/fanout-agent.mjs, as the claude profile's CLI */
   fanout: 'fanout'
 } as const
 
@@ -41,6 +41,13 @@ export function hookgateYaml (stateDir: string): string {
   const argv = (script: string): string => `
     agent:
       argv: [${JSON.stringify(process.execPath)}, ${JSON.stringify(script)}, "{prompt}"]`
+  // Speaks Claude Code's stream-json, so each of its lines is one text event (a plain program's lines
+  // that arrive together share one).
+  const claudeCli = (script: string): string => `
+    agent:
+      profile: claude
+      command: ${JSON.stringify(script)}
+      argv: []`
   const { concurrency, queue, per_address: perAddress, sse_clients_per_run: sseClients } = RAISED_LIMITS
   // printf does not read stdin; without a "{prompt}" element the prompt goes there, which keeps the
   // agent's command line exactly `printf ok` (hookgate warns about it once at start).
@@ -56,6 +63,6 @@ limits:
   sse_clients_per_run: ${sseClients}
 commands:
   run: { prompt: "{args}" }
-callers:${caller(CALLER.printf)}${caller(CALLER.clock, argv(CLOCK_AGENT))}${caller(CALLER.fanout, argv(FANOUT_AGENT))}
+callers:${caller(CALLER.printf)}${caller(CALLER.clock, argv(CLOCK_AGENT))}${caller(CALLER.fanout, claudeCli(FANOUT_AGENT))}
 `
 }

@@ -20,14 +20,12 @@ export function withRunSweep (child: LaunchedProcess, runId: string, sweep: Swee
   const query: RunMarkerQuery = leader === null ? { runId } : { runId, notBeforeTicks: leader.startTicks, bootId: leader.bootId }
   const options: KillOptions = leader === null ? {} : { exceptPgid: leader.pgid }
   return {
-    pid: child.pid,
-    output: child.output,
-    exited: child.exited,
+    // Spread, so every other member of the interface (stdin, capOutput, …) passes through unchanged.
+    ...child,
     killGroup (signal) {
       child.killGroup(signal)
       sweep(query, signal, options)
-    },
-    release: () => child.release()
+    }
   }
 }
 

@@ -16,6 +16,8 @@ export interface LaunchSpec {
   input?: string
   /** Keep stdin open as a pipe for `LaunchedProcess.stdin` (interactive agents); excludes `input`. */
   interactive?: boolean
+  /** After `capOutput()`: substrings marking output lines still wanted (see `AgentProfile.keepPastCap`). */
+  keepPastCap?: readonly string[]
 }
 
 /** Our end of an interactive agent's stdin. Writes after the end or after the agent exited are dropped. */
@@ -31,6 +33,8 @@ export interface OutputChunk {
   stream: 'stdout' | 'stderr'
   /** Raw bytes as they arrived; bounded by the pipe's read size, not by the agent's line length. */
   chunk: Uint8Array
+  /** After `capOutput()`: bytes read from the pipe before `chunk` and not handed over (chunk may be empty). */
+  skipped?: number
 }
 
 export interface ExitInfo {
@@ -55,6 +59,12 @@ export interface LaunchedProcess {
   readonly exited: Promise<ExitInfo>
   /** Signal the whole process group (the child is a group leader), so grandchildren get it too. */
   killGroup (signal: NodeJS.Signals): void
+  /**
+   * The consumer keeps no more output (its cap is reached). From here on the launcher may hand over
+   * only the lines matching `keepPastCap` and the last lines before each pipe ends, reporting the rest
+   * as `skipped`. The pipes are still drained to the end. Optional: without it everything is handed over.
+   */
+  capOutput? (): void
   /**
    * Stop reading and close our ends of the pipes, ending `output`. For pipes still held open after the
    * leader exited by a process that escaped the group (setsid): we stop waiting for them.

@@ -21,6 +21,11 @@ export class OutputBudget {
     return false
   }
 
+  /** Bytes dropped without being read as lines (the launcher skipped them past the cap). */
+  skip (bytes: number): void {
+    this.#dropped += bytes
+  }
+
   get dropped (): number {
     return this.#dropped
   }
@@ -30,10 +35,11 @@ export class OutputBudget {
    * dropped whenever anything was: the caller sees the answer is incomplete, not just short.
    */
   finish (output: string): { output: string, truncated: boolean } {
-    const bytes = Buffer.from(output, 'utf8')
     let kept = output
     let cut = 0
-    if (bytes.length > this.#max) {
+    // Counting is cheap; encoding a 10 MiB answer only to find that it fits is not.
+    if (Buffer.byteLength(output, 'utf8') > this.#max) {
+      const bytes = Buffer.from(output, 'utf8')
       let end = this.#max
       while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end -= 1 // not inside a UTF-8 sequence
       kept = bytes.subarray(0, end).toString('utf8')

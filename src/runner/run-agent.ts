@@ -119,18 +119,37 @@ async function attempt (spec: RunSpec, profile: AgentProfile, scratchDir: Scratc
   let text = ''
   let stderrTail = ''
 
+  // Text of one piece of output, for profiles that send it as one event (see AgentProfile.mergeText).
+  let mergedText: string | null = null
+  const flushText = (): void => {
+    if (mergedText === null) return
+    const merged = mergedText
+    mergedText = null
+    emitSafely(spec, { type: 'text', data: { text: merged } })
+  }
   const emit = (event: AgentEvent): void => {
     if (finished) return
-    if (event.type === 'text') text += event.data.text
+    if (event.type === 'text') {
+      text += event.data.text
+      if (profile.mergeText === true) {
+        mergedText = (mergedText ?? '') + event.data.text
+        return
+      }
+    }
+    flushText()
     emitSafely(spec, event)
   }
   const onItem = (item: ParsedItem): void => {
     if (item.type === 'permission_request' || item.type === 'turn_end') interactive?.handle(item)
     else emit(item)
   }
+  // Set once launched: told when the cap is first reached, so the rest is dropped before it gets here.
+  let capOutput: (() => void) | undefined
   const onLine = (stream: 'stdout' | 'stderr') => ({ line, rawBytes, dropped }: SplitLine): void => {
     const full = dropped > 0 ? `${line}[hookgate: line truncated, ${dropped} bytes dropped]` : line
+    const capped = budget.dropped > 0
     const admitted = budget.admit(rawBytes)
+    if (!admitted && !capped) capOutput?.()
     if (stream === 'stderr') {
       // Some CLIs colour stderr whatever NO_COLOR says; escapes help no reader.
       const clean = stripAnsi(full)
@@ -167,8 +186,10 @@ async function attempt (spec: RunSpec, profile: AgentProfile, scratchDir: Scratc
       argv: contained.argv,
       cwd: agent.cwd,
       env,
-      ...(interactive !== null ? { interactive: true } : invocation.input === undefined ? {} : { input: invocation.input })
+      ...(interactive !== null ? { interactive: true } : invocation.input === undefined ? {} : { input: invocation.input }),
+      ...(profile.keepPastCap === undefined ? {} : { keepPastCap: profile.keepPastCap })
     })
+    capOutput = launched.capOutput?.bind(launched)
     const swept = spec.runId === undefined ? launched : withRunSweep(launched, spec.runId, spec.launcher.sweepRun?.bind(spec.launcher))
     // After the sweep: the reverse order would give the agent two SIGTERMs.
     const child = agent.sandbox === 'bwrap' ? withSandboxSignals(swept) : swept
@@ -181,13 +202,19 @@ async function attempt (spec: RunSpec, profile: AgentProfile, scratchDir: Scratc
       idlePaused: () => interactive?.waiting === true,
       graceMs: () => spec.graceMs?.() ?? agent.kill_grace * 1000,
       signal: spec.signal,
-      onChunk: ({ stream, chunk }) => { if (!finished) splitters[stream].push(chunk) }
+      onChunk: ({ stream, chunk, skipped }) => {
+        if (finished) return
+        if (skipped !== undefined) budget.skip(skipped)
+        if (chunk.length > 0) splitters[stream].push(chunk)
+        flushText()
+      }
     })
     interactive?.close()
     exit = supervised.exit
     stoppedBy = supervised.stoppedBy
     splitters.stdout.end()
     splitters.stderr.end()
+    flushText()
   }
   finished = true
 

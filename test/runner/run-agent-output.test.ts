@@ -88,6 +88,52 @@ describe('claude-style runs', () => {
   })
 })
 
+describe('past the output cap', () => {
+  it('still relays a permission question asked after the cap and uses the answer', async () => {
+    const asked: string[] = []
+    const { outcome } = await run({
+      ...fake('flood_ask', { max_output_bytes: 64 * 1024 }),
+      env: { FAKE_CLAUDE_MODE: 'flood_ask', FAKE_CLAUDE_FLOOD_BYTES: '4000000' },
+      askPermission: async (q) => { asked.push(q.tool); return { allow: true } }
+    })
+    expect(asked).toEqual(['Bash'])
+    expect(outcome).toMatchObject({ status: 'succeeded', truncated: true })
+    expect(outcome.output).toMatch(/^flood finished \(tool allowed\)\n\[hookgate: output truncated, \d+ bytes dropped\]$/)
+  })
+
+  it('counts every dropped byte exactly, though the spawner drops them', async () => {
+    const { floodAdmittedBytes } = await import('../reliability/flood-output.ts')
+    const total = 20 * 1024 * 1024
+    const cap = 1024 * 1024
+    const { outcome } = await run({ agent: { profile: 'command', argv: [process.execPath, fixture('flood-agent.mjs'), String(total), 'stdout', 'lines'], max_output_bytes: cap } })
+    expect(outcome.status).toBe('succeeded')
+    // Everything after the admitted lines, and the closing "\nflood done\n" on stderr (12 bytes).
+    expect(Number(MARKER.exec(outcome.output)?.[1])).toBe(total + 12 - floodAdmittedBytes(total, cap))
+  })
+
+  it('keeps the last stderr lines for the error of an agent that fails after a flood', async () => {
+    const script = "const b = Buffer.alloc(1 << 20, 'e'); for (let i = 99; i < b.length; i += 100) b[i] = 10; " +
+      'let n = 0; const go = () => { while (n < 30) { n++; if (!process.stderr.write(b)) return process.stderr.once("drain", go) } ' +
+      'process.stderr.write("fatal: the last words\\n", () => process.exit(3)) }; go()'
+    const { outcome } = await run({ agent: { profile: 'command', argv: [process.execPath, '-e', script], max_output_bytes: 64 * 1024 } })
+    expect(outcome).toMatchObject({ status: 'failed', exit_code: 3, truncated: true })
+    expect(outcome.error).toMatch(/fatal: the last words$/)
+  })
+})
+
+describe('plain programs', () => {
+  it('send the lines of one read as one text event, which still add up to the output', async () => {
+    const script = 'let s = ""; for (let i = 0; i < 20000; i++) s += `line ${i}\\n`; process.stdout.write(s)'
+    const { outcome, events } = await run({ agent: { profile: 'command', argv: [process.execPath, '-e', script] } })
+    expect(outcome.status).toBe('succeeded')
+    const texts = events.filter((e) => e.type === 'text')
+    expect(textOf(events)).toBe(outcome.output)
+    expect(outcome.output.split('\n').length).toBe(20001)
+    // 20,000 lines in about 180 KiB arrive in a few reads: a few dozen events, not 20,000.
+    expect(texts.length).toBeLessThan(200)
+  })
+})
+
 describe('consumers', () => {
   it('a throwing onEvent neither loses the outcome nor the remaining events', async () => {
     let seen = 0

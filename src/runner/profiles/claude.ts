@@ -31,12 +31,20 @@ export const claudeInteractive: InteractiveProtocol = {
   })}\n`
 }
 
+/**
+ * `control_request` without its key: a permission question lost past the cap would leave the agent
+ * waiting for an answer, so this errs on matching too much.
+ */
+export const CLAUDE_KEEP_PAST_CAP: readonly string[] = ['"type":"result"', '"control_request"']
+
 export const claudeProfile: AgentProfile = {
   name: 'claude',
   defaultCommand: 'claude',
   sessions: 'choose',
   defaultIdleSeconds: 0,
   reportsResult: true,
+  // The final report, and the permission questions the agent waits on.
+  keepPastCap: CLAUDE_KEEP_PAST_CAP,
   // The gateway owns upgrades, and a run should not phone home beyond the model API.
   env: { DISABLE_AUTOUPDATER: '1', CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1' },
   interactive: claudeInteractive,

@@ -16,6 +16,8 @@ export const codexProfile: AgentProfile = {
   // Without network Codex retries forever, printing nothing useful.
   defaultIdleSeconds: 600,
   reportsResult: true,
+  // The report: the answer, the turn's outcome and errors.
+  keepPastCap: ['"type":"agent_message"', '"type":"turn.completed"', '"type":"turn.failed"', '"type":"error"'],
   invocation: codexInvocation,
   createParser: createCodexParser,
   // "Error: thread/resume: thread/resume failed: no rollout found for thread id … (code -32600)", exit 1.

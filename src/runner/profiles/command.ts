@@ -15,6 +15,7 @@ export const commandProfile: AgentProfile = {
   sessions: 'none',
   defaultIdleSeconds: 0,
   reportsResult: false,
+  mergeText: true,
   invocation: commandInvocation,
   createParser: createCommandParser
 }

@@ -32,6 +32,8 @@ export const copilotProfile: AgentProfile = {
   sessions: 'choose',
   defaultIdleSeconds: 0,
   reportsResult: true,
+  // The report: the last message, errors and the result.
+  keepPastCap: ['"type":"assistant.message"', '"type":"session.error"', '"type":"result"'],
   env: { COPILOT_AUTO_UPDATE: 'false' },
   invocation: copilotInvocation,
   createParser: createCopilotParser,

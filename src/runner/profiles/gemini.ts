@@ -35,6 +35,8 @@ export const geminiProfile: AgentProfile = {
   // Unlike Codex and OpenCode, Gemini is not known to retry forever; a hang is left to `timeout`.
   defaultIdleSeconds: 0,
   reportsResult: true,
+  // The report: the answer's messages and the result.
+  keepPastCap: ['"type":"message"', '"type":"result"'],
   env: {
     // Otherwise the CLI re-spawns itself with a larger heap and the model call runs in that child.
     GEMINI_CLI_NO_RELAUNCH: 'true',

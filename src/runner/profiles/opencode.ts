@@ -45,6 +45,8 @@ export const opencodeProfile: AgentProfile = {
   // It retries network errors forever and prints nothing meanwhile.
   defaultIdleSeconds: 600,
   reportsResult: true,
+  // The report is built from steps, texts, errors and the closing `done`.
+  keepPastCap: ['"type":"text"', '"type":"step_finish"', '"type":"error"', '"type":"done"'],
   // The gateway owns upgrades; the model list fetch at every start is traffic the run does not need.
   env: { OPENCODE_DISABLE_AUTOUPDATE: '1', OPENCODE_DISABLE_MODELS_FETCH: '1' },
   invocation: opencodeInvocation,

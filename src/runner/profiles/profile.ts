@@ -121,6 +121,19 @@ export interface AgentProfile {
   readonly env?: Readonly<Record<string, string>>
   /** Present when stdin stays open for the prompt, steering and permission answers. */
   readonly interactive?: InteractiveProtocol
+  /**
+   * Once `max_output_bytes` is reached the rest of the output is dropped before it reaches the
+   * gateway, except stdout lines containing one of these (compact JSON, as the CLI writes it): what
+   * the parser needs for the final report and what the agent waits on (a permission question). The
+   * last lines of each stream (about 8 KiB) are kept too.
+   */
+  readonly keepPastCap?: readonly string[]
+  /**
+   * The text events of one piece of output go out as one event. For plain programs, whose every
+   * stdout line is text: a flood of short lines would otherwise cost an event (and a stored row)
+   * per line.
+   */
+  readonly mergeText?: boolean
   invocation (input: ProfileInput): AgentInvocation
   createParser (): OutputParser
   /**

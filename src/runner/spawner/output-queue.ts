@@ -5,6 +5,12 @@ import type { OutputChunk } from '../launcher.ts'
 
 type Stream = OutputChunk['stream']
 
+const EMPTY = new Uint8Array(0)
+/** Output is handed to the consumer in pieces of at most this size (a pipe read is up to 64 KiB). */
+const PIECE_BYTES = 8 * 1024
+/** After this long consuming without a break, the event loop gets a turn. */
+const SLICE_MS = 2
+
 export class OutputQueue implements AsyncIterable<OutputChunk> {
   readonly #chunks: OutputChunk[] = []
   readonly #open = new Set<Stream>(['stdout', 'stderr'])
@@ -32,6 +38,11 @@ export class OutputQueue implements AsyncIterable<OutputChunk> {
     this.#notify()
   }
 
+  /** Bytes the spawner read and dropped (past the cap): handed over as a count, in order. */
+  skip (stream: Stream, bytes: number): void {
+    this.push({ stream, chunk: EMPTY, skipped: bytes })
+  }
+
   end (stream: Stream): void {
     if (!this.#open.delete(stream)) return
     this.#notify()
@@ -46,8 +57,16 @@ export class OutputQueue implements AsyncIterable<OutputChunk> {
   }
 
   async * [Symbol.asyncIterator] (): AsyncGenerator<OutputChunk> {
+    let sliceStart = performance.now()
     while (true) {
-      const chunk = this.#chunks.shift()
+      // The consumer handles each piece synchronously (splitting, events, streams, the store): without
+      // a turn of the event loop now and then, a burst of output would hold every other run's events
+      // and every request back until the whole window is consumed.
+      if (performance.now() - sliceStart >= SLICE_MS) {
+        await new Promise<void>((resolve) => setImmediate(resolve))
+        sliceStart = performance.now()
+      }
+      const chunk = this.#next()
       if (chunk !== undefined) {
         this.#consumed(chunk.chunk.length)
         this.#reportDone()
@@ -56,13 +75,24 @@ export class OutputQueue implements AsyncIterable<OutputChunk> {
       }
       if (this.#open.size === 0) return
       await new Promise<void>((resolve) => { this.#wake = resolve })
+      sliceStart = performance.now()
     }
+  }
+
+  /** The next piece: at most PIECE_BYTES, so that one piece is a short task. */
+  #next (): OutputChunk | undefined {
+    const first = this.#chunks[0]
+    if (first === undefined) return undefined
+    if (first.chunk.length <= PIECE_BYTES) return this.#chunks.shift()
+    const { stream, chunk, skipped } = first
+    this.#chunks[0] = { stream, chunk: chunk.subarray(PIECE_BYTES) }
+    return { stream, chunk: chunk.subarray(0, PIECE_BYTES), ...(skipped === undefined ? {} : { skipped }) }
   }
 
   #consumed (bytes: number): void {
     this.#unacked += bytes
     // Caught up, or a step consumed: tell the spawner it may read on.
-    if (this.#unacked >= this.#ackStep || this.#chunks.length === 0) {
+    if (this.#unacked > 0 && (this.#unacked >= this.#ackStep || this.#chunks.length === 0)) {
       this.#ack(this.#unacked)
       this.#unacked = 0
     }

@@ -8,6 +8,12 @@ import type { RunMarkerQuery } from '../../proc/run-processes.ts'
 /** Gateway → spawner. `id` is the gateway's number for one launched process. */
 export type SpawnerRequest =
   | { t: 'spawn', id: number, argv: string[], cwd: string, env: Record<string, string>, input?: string, interactive: boolean }
+  /**
+   * The gateway keeps no more of this process's output (its cap is reached): from now on relay only
+   * lines containing one of `keep` and the last lines before each pipe ends; count the rest
+   * (past-cap-filter.ts). Lines over `lineBytes` are skipped whole: the gateway cuts them anyway.
+   */
+  | { t: 'cap', id: number, keep: string[], lineBytes: number }
   /** The gateway consumed `bytes` more of this process's output: the spawner may read that much more. */
   | { t: 'ack', id: number, bytes: number }
   | { t: 'stdin', id: number, text: string }
@@ -22,6 +28,8 @@ export type SpawnerEvent =
   | { t: 'started', id: number, pid: number }
   | { t: 'failed', id: number, code: string | null, message: string }
   | { t: 'out', id: number, stream: 'stdout' | 'stderr', chunk: Uint8Array }
+  /** Bytes read from this pipe and not relayed, since the last report (only after a `cap`). */
+  | { t: 'skip', id: number, stream: 'stdout' | 'stderr', bytes: number }
   | { t: 'eof', id: number, stream: 'stdout' | 'stderr' }
   | { t: 'stdin-closed', id: number }
   | { t: 'exit', id: number, code: number | null, signal: string | null }
@@ -34,3 +42,9 @@ export type SpawnerEvent =
 export const OUTPUT_WINDOW_BYTES = 1024 * 1024
 /** The gateway acknowledges consumed output in steps of this much (or when it has caught up). */
 export const ACK_STEP_BYTES = 64 * 1024
+/** Skipped bytes are reported once this many have accumulated, or after SKIP_REPORT_MS. */
+export const SKIP_REPORT_BYTES = 1024 * 1024
+/** Often enough for the gateway's idle timeout to see that a skipping agent is still writing. */
+export const SKIP_REPORT_MS = 250
+/** The last lines relayed when a pipe ends past the cap (the gateway quotes 2,048 characters of stderr). */
+export const PAST_CAP_TAIL_BYTES = 8 * 1024

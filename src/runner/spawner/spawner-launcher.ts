@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { AgentInput, ExitInfo, LaunchedProcess, Launcher, LaunchSpec, OutputChunk } from '../launcher.ts'
+import { MAX_LINE_BYTES } from '../line-splitter.ts'
 import { ACK_STEP_BYTES, type SpawnerEvent, type SpawnerRequest } from './protocol.ts'
 import { OutputQueue } from './output-queue.ts'
 
@@ -108,6 +109,7 @@ export function createSpawnerLauncher (opts: { env?: NodeJS.ProcessEnv } = {}): 
         return
       }
       case 'out': live.get(event.id)?.output.push({ stream: event.stream, chunk: event.chunk }); return
+      case 'skip': live.get(event.id)?.output.skip(event.stream, event.bytes); return
       case 'eof': live.get(event.id)?.output.end(event.stream); return
       case 'stdin-closed': { const child = live.get(event.id); if (child !== undefined) child.stdinEnded = true; return }
       // Output may still follow (pipes outlive the leader): the entry goes once both have ended too.
@@ -143,6 +145,9 @@ export function createSpawnerLauncher (opts: { env?: NodeJS.ProcessEnv } = {}): 
       output,
       exited,
       killGroup: (signal) => killGroup(pid, signal),
+      capOutput () {
+        request({ t: 'cap', id, keep: [...spec.keepPastCap ?? []], lineBytes: MAX_LINE_BYTES })
+      },
       release () {
         request({ t: 'release', id })
         output.release()
@@ -230,10 +235,11 @@ function notStarted (spawnError: NonNullable<ExitInfo['spawnError']>): LaunchedP
 
 /**
  * A small young generation keeps the spawner's memory, and so the page tables every fork() copies,
- * small; the gateway's own V8 flags (a --cpu-prof, an inspector) are not passed on.
+ * small (and --expose-gc lets it collect the read buffers of a flood promptly, see spawner-main.ts);
+ * the gateway's own V8 flags (a --cpu-prof, an inspector) are not passed on.
  */
 function spawnerFlags (): string[] {
-  return ['--max-semi-space-size=1', '--disable-warning=ExperimentalWarning']
+  return ['--max-semi-space-size=1', '--expose-gc', '--disable-warning=ExperimentalWarning']
 }
 
 /** Only what Node itself needs to start the spawner quickly (its compile cache). */
