@@ -28,11 +28,13 @@ export class EventLog {
   readonly #waiters = new Map<AbortSignal, { after: number, wake: () => void }>()
   readonly #listening = new WeakSet<AbortSignal>()
   /**
-   * Waiters are woken once per turn of the event loop, not once per event: an agent's output arrives
-   * a few lines per read, and waking a thousand streams for each read had each of them read, write
-   * and wait again thousands of times per run, each time objects for the collector.
+   * Waiters are woken once the task that appended has finished, not once per event: an agent's output
+   * arrives a few lines per read, and waking a thousand streams for each event had each of them read,
+   * write and wait again thousands of times per run, each time objects for the collector. A microtask
+   * rather than the next turn of the event loop: waiting for the turn put every other I/O callback of
+   * the loop (a run starting, a request) between an agent's line and its readers.
    */
-  #wakeSoon: NodeJS.Immediate | undefined
+  #wakeDue = false
 
   constructor (limits: EventLogLimits, nextSeq = 1) {
     this.#limits = limits
@@ -67,12 +69,15 @@ export class EventLog {
     this.#bytes += bytes
     this.#evict(this.#limits)
     if (event.event === 'result') this.#closed = true
-    this.#wakeSoon ??= setImmediate(this.#wakeAll)
+    if (!this.#wakeDue) {
+      this.#wakeDue = true
+      queueMicrotask(this.#wakeAll)
+    }
     return event
   }
 
   readonly #wakeAll = (): void => {
-    this.#wakeSoon = undefined
+    this.#wakeDue = false
     // Only those with something new: a reader may have started waiting after this wake was due.
     for (const [signal, waiter] of this.#waiters) {
       if (this.lastSeq > waiter.after || this.#closed) this.#wake(signal)
