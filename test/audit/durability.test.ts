@@ -8,6 +8,17 @@ import { describe, expect, it, onTestFinished } from 'vitest'
 import { AuditChild, CHILD } from './child.ts'
 import { tempStateDir, verifyDir } from './helpers.ts'
 
+/** One letter per system call on the log (W: write, S: fdatasync) or the anchor (A: pwrite64), from an strace file. */
+function callLetters (trace: string): string {
+  return readFileSync(trace, 'utf8').split('\n').flatMap((line) => {
+    if (/\bwrite\(\d+<[^>]*\/audit\.jsonl>/.test(line)) return ['W']
+    if (/\bfdatasync\(\d+<[^>]*\/audit\.jsonl>/.test(line)) return ['S']
+    if (/\bpwrite64\(\d+<[^>]*\/audit\.head>/.test(line)) return ['A']
+    if (/\bf(data)?sync\(/.test(line)) return ['?']
+    return []
+  }).join('')
+}
+
 describe('durability', () => {
   // strace is installed by .ci/run; without it this test fails rather than passing silently.
   it('fdatasyncs lifecycle records and config, not request/rejected/permission', async () => {
@@ -18,14 +29,7 @@ describe('durability', () => {
     const events = ['request', 'rejected', 'accepted', 'started', 'permission', 'finished', 'cancelled', 'interrupted', 'config']
     for (const event of events) expect((await child.send({ op: 'append', event }))).toMatchObject({ ok: true })
     await child.close()
-    // One letter per system call on the log (W: write, S: fdatasync) or the anchor (A: pwrite64).
-    const calls = readFileSync(trace, 'utf8').split('\n').flatMap((line) => {
-      if (/\bwrite\(\d+<[^>]*\/audit\.jsonl>/.test(line)) return ['W']
-      if (/\bfdatasync\(\d+<[^>]*\/audit\.jsonl>/.test(line)) return ['S']
-      if (/\bpwrite64\(\d+<[^>]*\/audit\.head>/.test(line)) return ['A']
-      if (/\bf(data)?sync\(/.test(line)) return ['?']
-      return []
-    }).join('')
+    const calls = callLetters(trace)
     // The anchor is written once at start-up, then after every record.
     const expected = `A${events.map((e) => ['request', 'rejected', 'permission'].includes(e) ? 'WA' : 'WSA').join('')}`
     expect(calls).toBe(expected)
@@ -41,13 +45,7 @@ describe('durability', () => {
     expect(await child.send({ op: 'append', event: 'accepted' })).toMatchObject({ ok: true, head: { seq: 9 } })
     expect(await child.send({ op: 'group', count: 3 })).toMatchObject({ ok: true, head: { seq: 12 } })
     await child.close()
-    const calls = readFileSync(trace, 'utf8').split('\n').flatMap((line) => {
-      if (/\bwrite\(\d+<[^>]*\/audit\.jsonl>/.test(line)) return ['W']
-      if (/\bfdatasync\(\d+<[^>]*\/audit\.jsonl>/.test(line)) return ['S']
-      if (/\bpwrite64\(\d+<[^>]*\/audit\.head>/.test(line)) return ['A']
-      if (/\bf(data)?sync\(/.test(line)) return ['?']
-      return []
-    }).join('')
+    const calls = callLetters(trace)
     // Start-up anchor; the group of 8; the lifecycle record alone (synced before its anchor); the group of 3.
     expect(calls).toBe('A' + 'WA' + 'WSA' + 'WA')
     expect(verifyDir(dir)).toMatchObject({ ok: true, records: 12, notes: [] })
