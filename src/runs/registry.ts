@@ -17,6 +17,7 @@ import type { EventLogLimits } from './event-log.ts'
 import { newRunId, newRunToken } from './ids.ts'
 import { RunState, STORED_PAGE, type RunRequest } from './run-state.ts'
 import { EventWriter } from './event-writer.ts'
+import type { FramePage } from '../sse/format-event.ts'
 import type { RunEventSource } from '../sse/sse-stream.ts'
 
 export interface ExecutorContext {
@@ -96,6 +97,9 @@ export type AcceptResult =
   | { kind: 'unavailable', reason: string }
 
 const DAY_MS = 24 * 3600 * 1000
+/** Bounds of one read of ready-made frames (one socket write): as many events, and bytes, as a live stream writes at once. */
+const FRAME_PAGE = 256
+const FRAME_BYTES = 256 * 1024
 
 export class RunRegistry {
   readonly #opts: Required<Omit<RegistryOptions, 'hooks' | 'processes' | 'instance' | 'remote'>> & Pick<RegistryOptions, 'processes' | 'remote'> & { hooks: RegistryHooks, instance: string }
@@ -410,11 +414,30 @@ export class RunRegistry {
     return events !== null ? { events, reset: false } : await this.#opts.store.readEvents(run.id, seq, limit)
   }
 
+  /**
+   * What a stream of a run this process runs (or ran) reads next: from memory while it is within the
+   * ring, else ready-made frames from the store when it can make them, else events from the store.
+   */
+  async #streamPage (run: RunState, seq: number): Promise<{ events: RunEvent[], reset: boolean } | { frames: FramePage }> {
+    const store = this.#opts.store
+    const live = this.#live.get(run.id) === run
+    if (live) {
+      const page = run.log.since(seq, STORED_PAGE)
+      if (!page.reset || seq > run.log.lastSeq) return page
+      await this.#events.flush(run.id)
+    }
+    if ((live || run.log.closed) && store.readFrames !== undefined) {
+      const frames = await store.readFrames(run.id, seq, FRAME_PAGE, FRAME_BYTES).catch(() => null)
+      if (frames !== null) return { frames }
+    }
+    return await this.eventsAfter(run, seq)
+  }
+
   /** The run's events for a stream: live while this process runs it, else from the store. */
   eventSource (run: RunState): RunEventSource {
     if (this.#live.get(run.id) === run) {
       return {
-        read: (seq) => this.eventsAfter(run, seq),
+        read: (seq) => this.#streamPage(run, seq),
         waitAfter: (seq, signal) => run.log.waitAfter(seq, signal),
         lastSeq: () => run.log.lastSeq,
         closed: () => run.log.closed,
@@ -422,9 +445,16 @@ export class RunRegistry {
       }
     }
     let last = 0
+    const store = this.#opts.store
     return {
       read: async (seq) => {
-        const page = await this.#opts.store.readEvents(run.id, seq, 256)
+        // A final run's log no longer changes: replayed as stored frames where the store makes them.
+        const frames = run.isFinal ? await store.readFrames?.(run.id, seq, FRAME_PAGE, FRAME_BYTES) ?? null : null
+        if (frames !== null) {
+          last = Math.max(last, frames.lastSeq)
+          return { frames }
+        }
+        const page = await store.readEvents(run.id, seq, 256)
         last = Math.max(last, page.events.at(-1)?.seq ?? 0)
         return page
       },

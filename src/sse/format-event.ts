@@ -11,3 +11,15 @@ export interface StreamEvent {
 export function formatEvent (e: StreamEvent): string {
   return `id: ${e.seq}\nevent: ${e.event}\ndata: ${eventJson(e)}\n\n`
 }
+
+/**
+ * Consecutive events already in their wire form, as a store can make them without decoding them
+ * (src/store/sqlite-store.ts lays out the same text as formatEvent).
+ */
+export interface FramePage {
+  bytes: Buffer
+  /** Seq of the last event in `bytes`. */
+  lastSeq: number
+  /** The last event is the run's `result`. */
+  result: boolean
+}

@@ -5,7 +5,7 @@
 // cursor into the run's bounded event log, so a slow client never makes the gateway buffer for it.
 import type { ServerResponse } from 'node:http'
 import { EventEncoder } from './event-encoder.ts'
-import { formatEvent, type StreamEvent } from './format-event.ts'
+import { formatEvent, type FramePage, type StreamEvent } from './format-event.ts'
 import { Heartbeat } from './heartbeat.ts'
 import { StreamWriter } from './stream-writer.ts'
 
@@ -16,8 +16,11 @@ export { formatEvent, type StreamEvent } from './format-event.ts'
  * same shape (the admin's live run list) implement it too, with their own events and snapshot.
  */
 export interface RunEventSource {
-  /** Events after `seq`; `reset` when some of them are no longer kept (`events` then start at the oldest kept). */
-  read (afterSeq: number): Promise<{ events: StreamEvent[], reset: boolean }>
+  /**
+   * Events after `seq`; `reset` when some of them are no longer kept (`events` then start at the
+   * oldest kept). Or the ones right after it as the bytes to write, when the source has them so.
+   */
+  read (afterSeq: number): Promise<{ events: StreamEvent[], reset: boolean } | { frames: FramePage }>
   /** Resolves when an event after `seq` may exist, or `signal` aborts. */
   waitAfter (seq: number, signal: AbortSignal): Promise<void>
   lastSeq (): number
@@ -88,7 +91,15 @@ export async function streamRun (res: ServerResponse, source: RunEventSource, af
   try {
     if (prelude !== undefined && !(await writer.write(prelude))) return
     for (;;) {
-      const { events, reset } = await source.read(cursor)
+      const page = await source.read(cursor)
+      if ('frames' in page) {
+        const written = writer.write(page.frames.bytes)
+        if (written !== true && !(await written)) return
+        cursor = page.frames.lastSeq
+        if (page.frames.result) return
+        continue
+      }
+      const { events, reset } = page
       if (reset) {
         // Its id is the position the stream restarts from, so ids stay strictly increasing for a
         // stale cursor and a reconnect right after it asks for exactly the retained events.

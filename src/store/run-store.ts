@@ -4,6 +4,7 @@
 // Every method is async so a networked store fits the same shape. Implementations throw
 // StoreUnavailableError when they cannot read or write (disk full, database locked, connection lost):
 // the gateway answers 503 and tries again on the next request, with no restart.
+import type { FramePage } from '../sse/format-event.ts'
 import type { Run, RunEvent, RunStatus } from '../schemas/run.ts'
 import type { RunRequest } from '../runs/run-state.ts'
 
@@ -133,6 +134,14 @@ export interface RunStore {
 
   /** Up to `limit` events after `afterSeq`, oldest first. */
   readEvents (id: string, afterSeq: number, limit: number): Promise<EventPage>
+
+  /**
+   * Up to `limit` events right after `afterSeq` as stream frames, about `maxBytes` of data at most
+   * (always at least one event); null when there are none or they do not follow it (kept no
+   * longer: `readEvents` says what to do). Optional: a store that cannot make them is read through
+   * `readEvents`.
+   */
+  readFrames?(id: string, afterSeq: number, limit: number, maxBytes: number): Promise<FramePage | null>
 
   /** Seq of the run's newest stored event, 0 if none. */
   lastSeq (id: string): Promise<number>

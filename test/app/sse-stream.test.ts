@@ -325,6 +325,39 @@ describe('GET /v1/runs/{id}/events', () => {
     }
   })
 
+  it('gives a reader behind the events kept in memory, during or after the run, the stored frames byte for byte', async () => {
+    // About 8 MB of text in 16 KB deltas: far more than the run's 1 MiB in memory.
+    const { gw, base } = await serve({ env: { FAKE_CLAUDE_MODE: 'flood', FAKE_CLAUDE_FLOOD_BYTES: '8000000' } })
+    const readFrames = gw.store.readFrames?.bind(gw.store)
+    expect(readFrames, 'the SQLite store makes frames').toBeDefined()
+    let frameReads = 0
+    gw.store.readFrames = async (...args) => { frameReads++; return await readFrames!(...args) }
+    const { id, token } = await startRun(gw, base)
+    const url = `${base}/v1/runs/${id}/events`
+    const auth = { authorization: `Bearer ${token}` }
+    const reference = readStream(await fetch(url, { headers: auth }))
+    // Connected now, read only once the run is over and gone from memory: far behind by then.
+    const lagging = await fetch(url, { headers: auth })
+    const registry = gw.app.gateway.registry
+    await registry.waitFinished((await registry.get(id))!, 30_000)
+    const all = (await reference).frames
+    expectContiguous(all, 1)
+    expect(all.at(-1)!.event).toBe('result')
+    expect(all.length).toBeGreaterThan(400)
+    const raw = (frames: Frame[]): string[] => frames.map((f) => f.raw)
+
+    const behind = await readStream(lagging)
+    const afterwards = await readStream(await fetch(url, { headers: auth }))
+    const mid = Math.floor(all.length / 2)
+    const resumed = await readStream(await fetch(url, { headers: { ...auth, 'last-event-id': String(mid) } }))
+    expect(raw(behind.frames)).toEqual(raw(all))
+    expect(raw(afterwards.frames)).toEqual(raw(all))
+    expect(raw(resumed.frames)).toEqual(raw(all.slice(mid)))
+    expect([behind.ended, afterwards.ended, resumed.ended]).toEqual([true, true, true])
+    // Each of the three read at least one page of ready-made frames.
+    expect(frameReads).toBeGreaterThanOrEqual(3)
+  })
+
   it('answers a cursor beyond the newest event with reset and a full replay instead of waiting forever', async () => {
     const { gw, base } = await serve()
     const { id, token } = await startRun(gw, base)

@@ -13,6 +13,7 @@ import type { Config } from '../../src/config/schema.ts'
 import { launcher } from './launcher.ts'
 import { createStore } from '../../src/store/create-store.ts'
 import type { RedisStore } from '../../src/store/redis-store.ts'
+import type { RunStore } from '../../src/store/run-store.ts'
 import { isShared } from '../../src/store/shared-store.ts'
 import { signHmacSha256 } from './sign.ts'
 
@@ -23,6 +24,8 @@ export const ADMIN = 'admin-token-0123456789abcdef'
 export interface TestGateway {
   app: FastifyInstance
   config: Config
+  /** The gateway's store, for tests that watch how it is read. */
+  store: RunStore
   stateDir: string
   logs: string[]
   audit (): Array<Record<string, unknown>>
@@ -109,6 +112,7 @@ export async function buildTestGateway (opts: TestGatewayOptions = {}): Promise<
   return {
     app,
     config,
+    store,
     stateDir,
     logs,
     audit: () => readFileSync(join(stateDir, 'audit.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>),

@@ -13,6 +13,7 @@ import { MemoryStore } from '../../src/store/memory-store.ts'
 import { StoreUnavailableError, type NewRun, type RunListFilter, type RunStore } from '../../src/store/run-store.ts'
 import { RedisStore } from '../../src/store/redis-store.ts'
 import { SqliteStore } from '../../src/store/sqlite-store.ts'
+import { formatEvent } from '../../src/sse/format-event.ts'
 import { startRedis, stopAllRedis, type RedisServer } from '../helpers/redis-server.ts'
 
 // The version 1 schema as it shipped, to prove the upgrade path.
@@ -445,5 +446,51 @@ describe('sqlite store', () => {
     const db = new DatabaseSync(join(dir, 'hookgate.db'), { readOnly: true })
     expect((db.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode).toBe('wal')
     db.close()
+  })
+})
+
+describe('sqlite store frames', () => {
+  it('lays out stored events as the very bytes formatEvent makes, and none for a cursor it cannot continue', async () => {
+    const store = new SqliteStore(tempDir())
+    onTestFinished(() => store.close())
+    await store.createRun(newRun('run_f'))
+    const events: RunEvent[] = [
+      text(1, 'plain'),
+      text(2, 'ünïcödé ✓ and an astral 𝄞'),
+      text(3, 'quotes " and \\ backslashes, a tab\t, a line\nbreak and a lone surrogate \ud800'),
+      { seq: 4, event: 'tool_start', data: { tool_id: 't1', name: 'Bash', summary: 'ls -la' } },
+      text(5, 'x'.repeat(200_000)),
+      { seq: 6, event: 'result', data: runObject('run_f', { status: 'succeeded', output: 'done' }) }
+    ]
+    await store.appendEvents('run_f', events, 1)
+    const wire = (list: RunEvent[]): string => list.map((e) => formatEvent(e)).join('')
+
+    const all = await store.readFrames('run_f', 0, 100, 1_000_000)
+    expect(all?.bytes.toString('utf8')).toBe(wire(events))
+    expect(all?.bytes.equals(Buffer.from(wire(events)))).toBe(true)
+    expect({ lastSeq: all?.lastSeq, result: all?.result }).toEqual({ lastSeq: 6, result: true })
+
+    const middle = await store.readFrames('run_f', 1, 3, 1_000_000)
+    expect(middle?.bytes.toString('utf8')).toBe(wire(events.slice(1, 4)))
+    expect({ lastSeq: middle?.lastSeq, result: middle?.result }).toEqual({ lastSeq: 4, result: false })
+
+    // Bounded by bytes: a page ends before the event that would take it past the bound, but always
+    // holds its first event, however big.
+    const bounded = await store.readFrames('run_f', 0, 100, 1000)
+    expect(bounded?.bytes.toString('utf8')).toBe(wire(events.slice(0, 4)))
+    expect(bounded?.lastSeq).toBe(4)
+    const big = await store.readFrames('run_f', 4, 100, 1000)
+    expect(big?.bytes.toString('utf8')).toBe(wire(events.slice(4, 5)))
+    expect(big?.result).toBe(false)
+
+    // At the end, past it, and for an unknown run: nothing to continue with.
+    expect(await store.readFrames('run_f', 6, 10, 1_000_000)).toBeNull()
+    expect(await store.readFrames('run_f', 9, 10, 1_000_000)).toBeNull()
+    expect(await store.readFrames('run_zz', 0, 10, 1_000_000)).toBeNull()
+    // Once the oldest are dropped, a cursor before what is kept is not continued: readEvents says reset.
+    await store.appendEvents('run_f', [text(7)], 4)
+    expect(await store.readFrames('run_f', 1, 10, 1_000_000)).toBeNull()
+    expect((await store.readEvents('run_f', 1, 10)).reset).toBe(true)
+    expect((await store.readFrames('run_f', 3, 10, 1_000_000))?.bytes.toString('utf8')).toBe(wire([...events.slice(3), text(7)]))
   })
 })
