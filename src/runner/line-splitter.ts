@@ -32,9 +32,19 @@ export class LineSplitter {
     let start = 0
     while (start < chunk.length) {
       const newline = chunk.indexOf(0x0a, start)
-      this.#append(chunk.subarray(start, newline === -1 ? chunk.length : newline))
-      if (newline === -1) return
-      this.#flush(1)
+      if (newline === -1) {
+        this.#append(chunk.subarray(start))
+        return
+      }
+      if (this.#kept === 0 && this.#dropped === 0 && newline - start <= this.#max) {
+        // The whole line is in this chunk: decoded straight from it. Copying it into a piece and
+        // joining the pieces first made two more buffers per line, most of what a flood of output
+        // allocated here.
+        this.#deliver(chunk.toString('utf8', start, newline), newline - start + 1, 0)
+      } else {
+        this.#append(chunk.subarray(start, newline))
+        this.#flush(1)
+      }
       start = newline + 1
     }
   }
@@ -54,12 +64,17 @@ export class LineSplitter {
   }
 
   #flush (newlineBytes: number): void {
-    let line = Buffer.concat(this.#pieces, this.#kept).toString('utf8')
-    if (line.endsWith('\r')) line = line.slice(0, -1)
-    const split = { line, rawBytes: this.#kept + this.#dropped + newlineBytes, dropped: this.#dropped }
+    const line = Buffer.concat(this.#pieces, this.#kept).toString('utf8')
+    const rawBytes = this.#kept + this.#dropped + newlineBytes
+    const dropped = this.#dropped
     this.#pieces = []
     this.#kept = 0
     this.#dropped = 0
-    this.#onLine(split)
+    this.#deliver(line, rawBytes, dropped)
+  }
+
+  #deliver (decoded: string, rawBytes: number, dropped: number): void {
+    const line = decoded.endsWith('\r') ? decoded.slice(0, -1) : decoded
+    this.#onLine({ line, rawBytes, dropped })
   }
 }

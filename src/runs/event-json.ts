@@ -1,24 +1,32 @@
-// The JSON of a run event's data, made once and kept on the event itself. One event is measured by
+// The JSON of a run event's data, made once and kept on the data object itself. One event is measured by
 // the in-memory log, the store writer and the stored-page cache, written to the store and encoded
 // for event streams: five serialisations of the same object, which for a run ending with a 10 MiB
 // answer were five 10 MiB strings. Events are never changed once appended, so the text stays right.
+// (What is appended is never changed either: events and their data are made for the log.)
 // A non-enumerable symbol-keyed property is invisible to JSON.stringify, Object.keys, copies and
 // schema validation.
 import type { StreamEvent } from '../sse/format-event.ts'
 
 const JSON_TEXT = Symbol('hookgate.eventJson')
 
-type Carrier = StreamEvent & { [JSON_TEXT]?: string }
-
-/** `JSON.stringify(event.data)`, computed on the first call for this event object. */
-export function eventJson (event: StreamEvent): string {
-  const carrier = event as Carrier
+/**
+ * `JSON.stringify(value)` for an object never changed once made (an event's data, a final run
+ * object), computed on the first call for that object. A run's `result` event and its stored row
+ * are the same final run object, so a 10 MiB answer is serialised once for both.
+ */
+export function jsonOf (value: object): string {
+  const carrier = value as { [JSON_TEXT]?: string }
   const known = carrier[JSON_TEXT]
   if (known !== undefined) return known
-  const text = JSON.stringify(event.data)
-  // Not enumerable either: copies and deep comparisons see the event as it always was.
-  Object.defineProperty(carrier, JSON_TEXT, { value: text })
+  const text = JSON.stringify(value)
+  // Not enumerable either: copies and deep comparisons see the object as it always was.
+  if (Object.isExtensible(carrier)) Object.defineProperty(carrier, JSON_TEXT, { value: text })
   return text
+}
+
+/** `JSON.stringify(event.data)`, computed once per data object. */
+export function eventJson (event: StreamEvent): string {
+  return typeof event.data === 'object' && event.data !== null ? jsonOf(event.data) : JSON.stringify(event.data)
 }
 
 /** The size by which run events are bounded: their data's JSON and a little for the rest. */

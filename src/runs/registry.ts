@@ -726,7 +726,7 @@ export class RunRegistry {
   async #record (run: RunState): Promise<void> {
     try {
       await this.#events.flush(run.id)
-      await this.#opts.store.updateRun(run.snapshot(), { durable: true })
+      await this.#opts.store.updateRun(run.finalSnapshot(), { durable: true })
     } catch (error) {
       this.#opts.hooks.onDeferred?.(`final state of ${run.id}`, error)
       this.#scheduleRetry()
@@ -784,7 +784,8 @@ export class RunRegistry {
       run: stored.run,
       request: stored.request,
       tokenHash: Buffer.from(stored.tokenHash, 'hex'),
-      limits: { maxEvents: 1, maxBytes: 0 }
+      limits: { maxEvents: 1, maxBytes: 0 },
+      adopt: true
     })
   }
 

@@ -13,7 +13,7 @@ import { fdatasyncOf, GroupSync } from '../fs/group-sync.ts'
 import type { Run, RunEvent, RunStatus } from '../schemas/run.ts'
 import type { RunRequest } from '../runs/run-state.ts'
 import { MIGRATE_EVENTS_V4, SCHEMA_V1, SCHEMA_VERSION } from './sqlite-schema.ts'
-import { eventJson } from '../runs/event-json.ts'
+import { eventJson, jsonOf } from '../runs/event-json.ts'
 import type { FramePage } from '../sse/format-event.ts'
 import {
   StoreUnavailableError,
@@ -143,7 +143,7 @@ export class SqliteStore implements RunStore {
   async updateRun (run: Run, opts: { durable?: boolean } = {}): Promise<void> {
     const work = (): void => {
       this.#stmt('UPDATE runs SET status = ?, finished_at = ?, run = ? WHERE id = ?')
-        .run(run.status, finishedMs(run), JSON.stringify(run), run.id)
+        .run(run.status, finishedMs(run), jsonOf(run), run.id)
     }
     if (opts.durable === true) await this.#durableWrite(work)
     else this.#write(work)

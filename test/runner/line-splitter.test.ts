@@ -34,6 +34,15 @@ describe('line splitter', () => {
     ])
   })
 
+  it('cuts an over-long line that arrives whole in one chunk the same way, and decodes a split character once joined', () => {
+    expect(split([Buffer.from('x'.repeat(20) + '\nok\r\n')], 8)).toEqual([
+      { line: 'xxxxxxxx', rawBytes: 21, dropped: 12 },
+      { line: 'ok', rawBytes: 4, dropped: 0 }
+    ])
+    const euro = Buffer.from('a€\nb\n')
+    expect(split([euro.subarray(0, 2), euro.subarray(2)]).map((l) => l.line)).toEqual(['a€', 'b'])
+  })
+
   it('holds at most the cap for a line that never ends', () => {
     let last: SplitLine | undefined
     const s = new LineSplitter((l) => { last = l }, 1024)
