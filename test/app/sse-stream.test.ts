@@ -449,10 +449,11 @@ describe('GET /v1/runs/{id}/events', () => {
     // The gateway hung up on the client that never read, holding little for it meanwhile.
     const cut = await gateway.closed(slow.localPort!)
     const { rssPeak } = gateway.memory()
-    // 112–129 MB measured on an idle machine (the 1 MB ring, up to run_log_bytes of events waiting
-    // for SQLite, and V8 collecting lazily); more when the CPU is shared with other test processes.
+    // 104–125 MB measured running alone; 153–211 MB while the rest of the suite runs beside it, when
+    // the reading client falls further behind and reads more from the store (the 1 MB ring, up to
+    // run_log_bytes of events waiting for SQLite, pages read back, and V8 collecting lazily).
     // Buffering for the slow client is caught directly by the backlog and written checks below.
-    expect(rssPeak - rssBefore).toBeLessThan(200 * 1024 * 1024)
+    expect(rssPeak - rssBefore).toBeLessThan(256 * 1024 * 1024)
     expect(cut.backlogPeak).toBeGreaterThan(0)
     expect(cut.backlogPeak).toBeLessThan(512 * 1024)
     expect(cut.written).toBeLessThan(floodBytes / 2)
