@@ -121,7 +121,10 @@ export interface RunStore {
   /** The run an unexpired idempotency key belongs to, if any. */
   findByKeys (keys: readonly string[], now: number): Promise<StoredRun | null>
 
-  /** Replaces the public run object (status and results); `durable` syncs it to disk before resolving. */
+  /**
+   * Replaces the public run object (status and results); `durable` syncs it to disk before resolving.
+   * The object must not be changed afterwards: a store may keep its JSON on it (src/runs/event-json.ts).
+   */
   updateRun (run: Run, opts?: { durable?: boolean }): Promise<void>
 
   setProcess (id: string, process: ProcessRecord): Promise<void>
