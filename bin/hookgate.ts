@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=4
+#!/usr/bin/env -S node --max-semi-space-size=4 --no-maglev
 // The `hookgate` command: one subcommand per module under src/cli/.
 import module from 'node:module'
 import { homedir } from 'node:os'

@@ -82,7 +82,7 @@ check_state_dir() {
   exit "$EX_CANTCREAT"
 }
 
-# Node flags for the gateway: the young generation capped at 4 MiB, as src/cli/serve-node-flags.ts
+# Node flags for the gateway: the young generation capped at 4 MiB and no Maglev, as src/cli/serve-node-flags.ts
 # explains (they must be on node's command line, so every launcher passes them).
 node_flags=
 
@@ -91,7 +91,7 @@ case ${1-} in
     config_from_args "$@"
     check_config
     check_state_dir
-    if [ "$1" = serve ]; then node_flags=--max-semi-space-size=4; fi
+    if [ "$1" = serve ]; then node_flags="--max-semi-space-size=4 --no-maglev"; fi
     ;;
   check | doctor)
     config_from_args "$@"

@@ -11,6 +11,7 @@
 // callers' quotas (30) exceed what the gateway admits (2 + 16), so the burst meets both refusals.
 import { createHmac, randomBytes } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
+import { readAudit } from '../helpers/conservation.ts'
 import { startFakeApi } from '../helpers/fake-api.ts'
 import {
   ADMIN_TOKEN, chaosConfig, cleanupGatewayProcesses, followEvents, listAllRuns, signedHeaders, sleep, startGatewayProcess, waitFor
@@ -39,6 +40,8 @@ const secretOf = (caller: string): string => `${caller}-secret-0123456789abcdef`
 
 interface Sent {
   caller: string
+  /** Its place in the burst. */
+  i: number
   status: number
   ms: number
   retryAfter: string | null
@@ -78,7 +81,7 @@ function scriptRequest (caller: string, i: number): { body: string, headers: Rec
   return { body, headers: { ...signedHeaders(body, { secret: secretOf(caller) }), prefer: 'respond-async' } }
 }
 
-async function send (url: string, caller: string, request: { body: string, headers: Record<string, string> }): Promise<Sent> {
+async function send (url: string, caller: string, i: number, request: { body: string, headers: Record<string, string> }): Promise<Sent> {
   const started = performance.now()
   try {
     const res = await fetch(`${url}/v1/hooks/${caller}`, { method: 'POST', headers: request.headers, body: request.body, signal: AbortSignal.timeout(20_000) })
@@ -86,9 +89,9 @@ async function send (url: string, caller: string, request: { body: string, heade
     let json: Record<string, unknown> | null = null
     try { json = JSON.parse(text) as Record<string, unknown> } catch {}
     const run = typeof json?.id === 'string' ? json.id : /\(run (run_[A-Za-z0-9_-]+)\)/.exec(text)?.[1] ?? null
-    return { caller, status: res.status, ms: performance.now() - started, retryAfter: res.headers.get('retry-after'), code: typeof json?.code === 'string' ? json.code : null, run, text }
+    return { caller, i, status: res.status, ms: performance.now() - started, retryAfter: res.headers.get('retry-after'), code: typeof json?.code === 'string' ? json.code : null, run, text }
   } catch (err) {
-    return { caller, status: 0, ms: performance.now() - started, retryAfter: null, code: null, run: null, text: String((err as Error).message) }
+    return { caller, i, status: 0, ms: performance.now() - started, retryAfter: null, code: null, run: null, text: String((err as Error).message) }
   }
 }
 
@@ -135,7 +138,7 @@ describe('G-ADM-1 admission', () => {
       if (due > Date.now()) await sleep(due - Date.now())
       const caller = CALLERS[i % CALLERS.length]!
       const request = caller === 'slack' ? slashCommand(api.url, i) : caller === 'telegram' ? telegramUpdate(i) : scriptRequest(caller, i)
-      pending.push(send(gw.url, caller, request))
+      pending.push(send(gw.url, caller, i, request))
     }
     const sent = await Promise.all(pending)
     const burstMs = Date.now() - burstStart
@@ -160,7 +163,13 @@ describe('G-ADM-1 admission', () => {
     expect(sent.filter((s) => s.status === 0).map((s) => s.text).slice(0, 3), 'requests without an answer').toEqual([])
     expect(badRefusals.slice(0, 3), 'script refusals: 429 HOOKGATE_RATE_LIMITED or 503 HOOKGATE_OVERLOADED, with Retry-After').toEqual([])
     // Each caller's quota lets exactly QUOTA requests through to admission; every other one is its 429.
-    expect(perCaller429, '429s per script caller').toEqual(Object.fromEntries(SCRIPTS.map((c) => [c, REQUESTS / CALLERS.length - QUOTA])))
+    // A caller off by one says too little on its own: what it was answered, in order, and what the
+    // gateway's audit log has for it (one `request` record per request it received).
+    const offCallers = SCRIPTS.filter((c) => perCaller429[c] !== REQUESTS / CALLERS.length - QUOTA)
+    const audit = offCallers.length > 0 ? readAudit(gw.stateDir) : []
+    const diagnosis = offCallers.map((c) => `${c}: answers other than 429 ${JSON.stringify(scripts.filter((s) => s.caller === c && s.status !== 429).map((s) => `#${s.i} ${s.status} ${s.code ?? ''}`))}, ` +
+      `first 429 at #${scripts.find((s) => s.caller === c && s.status === 429)?.i ?? '-'}; audit ${JSON.stringify(count(audit.filter((r) => r.caller === c), (r) => `${String(r.event)}${r.reason !== undefined ? ` ${String(r.reason)}` : ''}`))}`)
+    expect(perCaller429, `429s per script caller${diagnosis.length > 0 ? `; ${diagnosis.join('; ')}` : ''}`).toEqual(Object.fromEntries(SCRIPTS.map((c) => [c, REQUESTS / CALLERS.length - QUOTA])))
     expect(scripts.filter((s) => s.status === 503).length, 'script requests refused because the gateway was full (it must have been)').toBeGreaterThan(0)
     expect(slack.filter((s) => s.status < 200 || s.status > 299).map((s) => `${s.status} ${s.text}`).slice(0, 3), 'slack acks are 2xx').toEqual([])
     // Telegram redelivers an update that got an error, so a full gateway answers it 503 (with
