@@ -11,7 +11,8 @@ import { Gateway, type GatewayDeps } from './gateway.ts'
 import { AnsweredRequestLog, loggerOptions } from './logger.ts'
 import { OverloadedError } from './errors.ts'
 import errors from './plugins/errors.ts'
-import oversizeClose from './plugins/oversize-close.ts'
+import expectContinue from './plugins/expect-continue.ts'
+import unreadBodyClose from './plugins/unread-body-close.ts'
 import openapi from './plugins/openapi.ts'
 import hooksRoute from './routes/hooks.ts'
 import runsRoute from './routes/runs.ts'
@@ -79,8 +80,10 @@ export async function buildApp (config: Config, opts: AppOptions): Promise<Fasti
   await app.register(sensible)
   await app.register(errors, { bodyLimit: config.limits.body_bytes })
   // Before the routes, so its onError hook is first on each of them: a body over the limit stops
-  // being read in the tick it is refused (413, then a lingering close).
-  await app.register(oversizeClose)
+  // being read in the tick it is refused (413, then a lingering close); so does any body still unread
+  // when an answer goes out (an early refusal, a 404).
+  await app.register(unreadBodyClose)
+  await app.register(expectContinue)
   await app.register(openapi)
   // With a shared store the counters are shared too, so a caller's limit holds across replicas.
   // Redis unreachable: limited requests are refused (503), unless the config says to let them pass.

@@ -1,7 +1,7 @@
 // One error handler for the whole app: Fastify's own errors are mapped to hookgate codes, 5xx
 // messages are replaced by a generic one (they may carry internals), and 429/503 carry Retry-After.
 import fp from 'fastify-plugin'
-import type { FastifyError, FastifyInstance } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { BadRequestError, NotFoundError, PayloadTooLargeError } from '../errors.ts'
 
 interface Mapped { statusCode: number, code: string, message: string }
@@ -37,9 +37,16 @@ async function errorsPlugin (app: FastifyInstance, opts: { bodyLimit: number }):
       message: mapped.message
     })
   })
-  app.setNotFoundHandler((request, reply) => {
+  const notFound = (request: FastifyRequest, reply: FastifyReply): void => {
     const e = new NotFoundError(`No route ${request.method} ${request.url.split('?')[0]}`)
     void reply.code(404).send({ statusCode: 404, code: e.code, error: 'Not Found', message: e.message })
+  }
+  app.setNotFoundHandler(notFound)
+  // Answered at once: Fastify would otherwise read the body (up to the body limit) before the 404
+  // handler runs, only to drop it. The answer then closes the connection (unread-body-close.ts).
+  app.addHook('onRequest', (request, reply, done) => {
+    if (request.is404) notFound(request, reply)
+    else done()
   })
 }
 

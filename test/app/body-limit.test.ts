@@ -5,7 +5,7 @@
 import { createServer } from 'node:http'
 import { connect, type Server, type Socket } from 'node:net'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { LingeringClose } from '../../src/plugins/oversize-close.ts'
+import { LingeringClose } from '../../src/plugins/unread-body-close.ts'
 import { ADMIN, testGateway } from '../helpers/build-app.ts'
 
 const KiB = 1024
@@ -80,14 +80,14 @@ function serverSockets (server: Server): Socket[] {
   return sockets
 }
 
-/** The whole 413, `Connection: close`, at most `maxRead` bytes read by the server, a FIN, then the close. */
-function expectRefusedUnread (result: Upload, sockets: Socket[], maxRead: number): void {
+/** The whole answer, `Connection: close`, at most `maxRead` bytes read by the server, a FIN, then the close. */
+function expectAnsweredUnread (result: Upload, sockets: Socket[], maxRead: number, status: number, code: string): void {
   const answer = parseAnswer(result.answer)
-  expect(answer.status, result.ending).toBe(413)
+  expect(answer.status, result.ending).toBe(status)
   expect(answer.complete, result.answer).toBe(true)
-  expect(JSON.parse(answer.body)).toMatchObject({ statusCode: 413, code: 'HOOKGATE_PAYLOAD_TOO_LARGE' })
+  expect(JSON.parse(answer.body)).toMatchObject({ statusCode: status, code })
   expect(answer.headers.connection).toBe('close')
-  // The client went on writing well past the cap, and the server read none of it.
+  // The client went on writing well past what was read, and the server read none of it.
   expect(result.written).toBeGreaterThan(4 * CAP)
   expect(sockets).toHaveLength(1)
   expect(sockets[0]!.bytesRead).toBeLessThanOrEqual(maxRead)
@@ -95,6 +95,10 @@ function expectRefusedUnread (result: Upload, sockets: Socket[], maxRead: number
   expect(result.endMs, result.ending).not.toBeNull()
   expect(result.endMs!).toBeLessThan(1000)
   expect(result.closeMs).toBeLessThan(4000)
+}
+
+function expectRefusedUnread (result: Upload, sockets: Socket[], maxRead: number): void {
+  expectAnsweredUnread(result, sockets, maxRead, 413, 'HOOKGATE_PAYLOAD_TOO_LARGE')
 }
 
 describe('a body over the limit on a real connection', () => {
@@ -119,6 +123,65 @@ describe('a body over the limit on a real connection', () => {
       { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, 'chunked')
 
     expectRefusedUnread(result, sockets, CAP + ONE_READ + 2 * KiB)
+  })
+})
+
+describe('an answer given before the body is read', () => {
+  // Refused in onRequest, before the body parser: Node alone would read (and drop) the whole upload,
+  // or wait for a trickling one until the request timeout, and keep the connection.
+  it.each(['chunked', 'length'] as const)('an unknown caller, %s: a complete 401 with Connection: close, the body left unread, the connection closed', async (framing) => {
+    const gw = await testGateway()
+    const sockets = serverSockets(gw.app.server)
+    await gw.app.listen({ host: '127.0.0.1', port: 0 })
+    const result = await upload((gw.app.server.address() as { port: number }).port, '/v1/hooks/nobody', { 'content-type': 'application/json' }, framing)
+
+    expectAnsweredUnread(result, sockets, BEFORE_PARSING + 2 * KiB, 401, 'HOOKGATE_UNAUTHORIZED')
+    expect(gw.audit().at(-1)).toMatchObject({ event: 'rejected', reason: 'unknown_caller' })
+  })
+
+  it('the per-address guard: its 429 closes the connection the same way', async () => {
+    const gw = await testGateway({ limits: '{ per_address: { max: 1, window: 60 } }' })
+    await gw.app.listen({ host: '127.0.0.1', port: 0 })
+    const port = (gw.app.server.address() as { port: number }).port
+    const { payload: body, headers } = gw.signed({ text: 'hi' })
+    expect((await fetch(`http://127.0.0.1:${port}/v1/hooks/ci`, { method: 'POST', headers: { ...headers, prefer: 'respond-async' }, body })).status).toBe(202)
+    const sockets = serverSockets(gw.app.server)
+    const result = await upload(port, '/v1/hooks/ci', headers, 'chunked')
+
+    expectAnsweredUnread(result, sockets, BEFORE_PARSING + 2 * KiB, 429, 'HOOKGATE_RATE_LIMITED')
+    expect(gw.audit().filter((r) => r.event === 'rejected')).toMatchObject([{ reason: 'address_rate_limited' }])
+  })
+
+  it('no such route: its 404 closes the connection the same way', async () => {
+    const gw = await testGateway()
+    const sockets = serverSockets(gw.app.server)
+    await gw.app.listen({ host: '127.0.0.1', port: 0 })
+    const result = await upload((gw.app.server.address() as { port: number }).port, '/v1/nothing-here', { 'content-type': 'application/json' }, 'chunked')
+
+    expectAnsweredUnread(result, sockets, BEFORE_PARSING + 2 * KiB, 404, 'HOOKGATE_NOT_FOUND')
+  })
+
+  it('a refusal of a body that was read whole keeps the connection open for the next request', async () => {
+    const gw = await testGateway()
+    const sockets = serverSockets(gw.app.server)
+    await gw.app.listen({ host: '127.0.0.1', port: 0 })
+    const port = (gw.app.server.address() as { port: number }).port
+    const { payload: body, headers } = gw.signed({ text: 'hi' })
+    const wrong = { ...headers, 'x-webhook-signature': `sha256=${'0'.repeat(64)}` }
+    const socket = connect(port, '127.0.0.1')
+    onTestFinished(() => { socket.destroy() })
+    let answers = ''
+    socket.on('data', (d: Buffer) => { answers += d.toString('latin1') })
+    const request = `POST /v1/hooks/ci HTTP/1.1\r\nhost: x\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+      Object.entries(wrong).map(([k, v]) => `${k}: ${v}\r\n`).join('') + `\r\n${body}`
+    socket.write(request + request)
+    for (let i = 0; i < 200 && (answers.match(/HTTP\/1\.1 \d{3} /g) ?? []).length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+
+    const statuses = [...answers.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]))
+    expect(statuses, answers).toEqual([401, 401])
+    expect(answers.toLowerCase()).not.toContain('connection: close')
+    expect(sockets).toHaveLength(1)
+    expect(socket.destroyed).toBe(false)
   })
 })
 
