@@ -3,7 +3,7 @@
 // Plugins are registered explicitly, in an order that matters: errors and OpenAPI before routes
 // (they work through onRoute), rate-limit before the routes that call createRateLimit.
 import Fastify, { type FastifyInstance } from 'fastify'
-import rateLimit from '@fastify/rate-limit'
+import rateLimit, { type FastifyRateLimitStoreCtor } from '@fastify/rate-limit'
 import sensible from '@fastify/sensible'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config/schema.ts'
@@ -12,6 +12,7 @@ import { AnsweredRequestLog, loggerOptions } from './logger.ts'
 import { OverloadedError } from './errors.ts'
 import errors from './plugins/errors.ts'
 import expectContinue from './plugins/expect-continue.ts'
+import { SnapshotLocalStore } from './hooks/rate-limit-store.ts'
 import unreadBodyClose from './plugins/unread-body-close.ts'
 import openapi from './plugins/openapi.ts'
 import hooksRoute from './routes/hooks.ts'
@@ -90,7 +91,9 @@ export async function buildApp (config: Config, opts: AppOptions): Promise<Fasti
   const shared = gateway.cluster?.store
   await app.register(rateLimit, {
     global: false,
-    ...(shared !== undefined ? { redis: shared.client, nameSpace: `${shared.prefix}rl:`, skipOnError: config.rate_limit_fail_open } : {})
+    ...(shared !== undefined
+      ? { redis: shared.client, nameSpace: `${shared.prefix}rl:`, skipOnError: config.rate_limit_fail_open }
+      : { store: SnapshotLocalStore as unknown as FastifyRateLimitStoreCtor })
   })
   // One set of limiters for every route that admits work, so each caller has one budget.
   const limits = new RequestLimits(app.createRateLimit, gateway)
