@@ -8,11 +8,13 @@ import { createRequire } from 'node:module'
 
 type Answer = { current: number, ttl: number }
 type Callback = (err: Error | null, res?: Answer) => void
+/** The options a store is made with (the plugin's, or a route's for `child`). */
+type StoreOptions = { continueExceeding?: boolean, exponentialBackoff?: boolean, cache?: number }
 
 interface Store {
   incr (key: string, cb: Callback, timeWindow: number, max: number): void
   read (key: string, cb: Callback, timeWindow: number, max: number): void
-  child (routeOptions: { continueExceeding?: boolean, exponentialBackoff?: boolean, cache?: number }): Store
+  child (routeOptions: StoreOptions): Store
 }
 
 type LocalStoreClass = new (continueExceeding?: boolean, exponentialBackoff?: boolean, cache?: number) => Store
@@ -25,7 +27,7 @@ export class SnapshotLocalStore implements Store {
   readonly #inner: Store
 
   /** Called by the plugin with its global options, or by `child` with a store to wrap. */
-  constructor (options: { continueExceeding?: boolean, exponentialBackoff?: boolean, cache?: number } | Store = {}) {
+  constructor (options: StoreOptions | Store = {}) {
     this.#inner = 'incr' in options ? options : new LocalStore(options.continueExceeding, options.exponentialBackoff, options.cache)
   }
 
@@ -37,7 +39,7 @@ export class SnapshotLocalStore implements Store {
     this.#inner.read(key, snapshot(cb), timeWindow, max)
   }
 
-  child (routeOptions: { continueExceeding?: boolean, exponentialBackoff?: boolean, cache?: number }): Store {
+  child (routeOptions: StoreOptions): Store {
     return new SnapshotLocalStore(this.#inner.child(routeOptions))
   }
 }
