@@ -1,7 +1,7 @@
 // /v1/runs: read, follow, cancel and steer runs, and answer their permission requests. Authorised by the run's own token or the admin token;
 // anything else is 401, and a run the caller may not see is indistinguishable from a missing one.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import type { Gateway } from '../gateway.ts'
 import { accessTo, bearerFrom } from '../auth/bearer.ts'
@@ -51,7 +51,15 @@ const runsRoute: FastifyPluginAsyncTypebox<RunsRouteOptions> = async (app, { gat
       security,
       response: { 200: RunSchema, 401: ErrorSchema, 404: ErrorSchema, 503: ErrorSchema }
     }
-  }, async (request) => (await authorise(request, request.params.id, 'read', 'links')).snapshot())
+  }, async (request, reply) => {
+    const run = await authorise(request, request.params.id, 'read', 'links')
+    // A final run is answered with the JSON made for its result event and stored row: serialising a
+    // 10 MiB answer again cost 35 ms of the event loop and 30 MiB per request.
+    const json = run.finalJson()
+    if (json === null) return run.snapshot()
+    // A string with a JSON content type is sent as it is; the route's typed reply only takes a Run.
+    return await (reply as FastifyReply).type('application/json; charset=utf-8').send(json)
+  })
 
   app.get('/v1/runs/:id/events', {
     // A HEAD would open a stream that never sends a body.

@@ -24,6 +24,19 @@ export function jsonOf (value: object): string {
   return text
 }
 
+/**
+ * Records `text`, which `value` was just parsed from, as its JSON, for an object that will never be
+ * changed: a final run read back from the store is answered with the text it was stored as.
+ */
+export function keepJson (value: object, text: string): void {
+  if (Object.isExtensible(value)) Object.defineProperty(value, JSON_TEXT, { value: text })
+}
+
+/** The JSON `jsonOf` made for `value` or `parseKeepingJson` read it from, if any. */
+export function knownJsonOf (value: object): string | undefined {
+  return (value as { [JSON_TEXT]?: string })[JSON_TEXT]
+}
+
 /** `JSON.stringify(event.data)`, computed once per data object. */
 export function eventJson (event: StreamEvent): string {
   return typeof event.data === 'object' && event.data !== null ? jsonOf(event.data) : JSON.stringify(event.data)

@@ -5,6 +5,7 @@
 // its events, its permission questions and its outcome, so the event stream, the stored run, chat
 // replies, callbacks and the audit log only ever see scrubbed text.
 import { mkdirSync } from 'node:fs'
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import { join } from 'node:path'
 import { agentFor } from '../config/caller-agent.ts'
 import type { AgentConfig, Config } from '../config/schema.ts'
@@ -73,7 +74,7 @@ export function createRunExecutor (deps: RunExecutorDeps) {
       // Recorded before the run is released, so the conversation's next run resumes this session.
       const startedAt = Date.parse(run.snapshot().started_at ?? new Date(0).toISOString())
       await deps.sessions.record(key, request.caller, profile, session, outcome.session, startedAt).catch(() => {})
-      return scrubbedOutcome(scrubber, outcome)
+      return await scrubbedOutcome(scrubber, outcome)
     } finally {
       events.flush()
       deps.controls.detach(run.id)
@@ -84,12 +85,13 @@ export function createRunExecutor (deps: RunExecutorDeps) {
 
 /**
  * Output cut at `max_output_bytes` may end inside a secret, and the stderr quoted in an error starts
- * wherever its last 2 KiB start: the parts of a secret at such cuts are redacted too.
+ * wherever its last 2 KiB start: the parts of a secret at such cuts are redacted too. The output is
+ * searched in steps between which other runs' events and requests are served.
  */
-function scrubbedOutcome (scrubber: SecretScrubber, outcome: AgentOutcome): AgentOutcome {
+async function scrubbedOutcome (scrubber: SecretScrubber, outcome: AgentOutcome): Promise<AgentOutcome> {
   return {
     ...outcome,
-    output: outcome.truncated ? scrubber.scrubCutEnd(outcome.output) : scrubber.scrub(outcome.output),
+    output: outcome.truncated ? await scrubber.scrubCutEndInSteps(outcome.output, nextTurn) : await scrubber.scrubInSteps(outcome.output, nextTurn),
     error: outcome.error === null ? null : scrubber.scrubCutLineStarts(outcome.error),
     ...(outcome.notice !== undefined ? { notice: scrubber.scrub(outcome.notice) } : {})
   }

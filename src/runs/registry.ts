@@ -8,6 +8,7 @@
 //   finish   `finished` audited, then the result published, then the final state stored
 // A fault on the way in refuses the run (503); a fault on the way out is retried until it clears,
 // and the run stays in memory, readable, meanwhile.
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { AgentEvent, AgentOutcome } from '../runner/agent-event.ts'
 import type { Run, RunEvent, RunStatus } from '../schemas/run.ts'
 import type { DeliveryChannel, ProcessRecord, RunStore, StoredRun } from '../store/run-store.ts'
@@ -17,6 +18,7 @@ import type { EventLogLimits } from './event-log.ts'
 import { newRunId, newRunToken } from './ids.ts'
 import { RunState, STORED_PAGE, type RunRequest } from './run-state.ts'
 import { EventWriter } from './event-writer.ts'
+import { outputJsonInSteps, type OutputJson } from './result-json.ts'
 import type { FramePage } from '../sse/format-event.ts'
 import type { RunEventSource } from '../sse/sse-stream.ts'
 
@@ -99,6 +101,8 @@ export type AcceptResult =
 const DAY_MS = 24 * 3600 * 1000
 /** Bounds of one read of ready-made frames, written as one chunk: 256 events or about 256 KiB (G-SSE-2 measured no gain from 64 KiB). */
 const FRAME_PAGE = 256
+/** A final run whose JSON is longer than this has its result event and its row written in separate turns. */
+const LONG_RESULT_CHARS = 256 * 1024
 const FRAME_BYTES = 256 * 1024
 
 export class RunRegistry {
@@ -656,9 +660,11 @@ export class RunRegistry {
       // The executor promises never to throw; if it does anyway the run still gets its one result.
       outcome = { status: 'interrupted', error: `internal error: ${(err as Error).message}` }
     }
+    // A long answer's JSON is made in steps now, rather than in one go when the result is published.
+    const ahead = 'output' in outcome && outcome.output !== undefined ? await outputJsonInSteps(outcome.output, nextTurn) : null
     this.#running--
     this.#release(run)
-    this.#finish(run, outcome)
+    this.#finish(run, outcome, ahead)
     this.#pump()
   }
 
@@ -701,12 +707,12 @@ export class RunRegistry {
     }
   }
 
-  #finish (run: RunState, outcome: Parameters<RunState['finish']>[0]): void {
+  #finish (run: RunState, outcome: Parameters<RunState['finish']>[0], ahead: OutputJson | null = null): void {
     if (run.isFinal) return
     run.finish(outcome, new Date(this.#opts.now()))
     this.#unrecorded.set(run.id, { audited: false })
     this.#audit(run)
-    run.publishResult()
+    run.publishResult(ahead)
     void this.#record(run)
   }
 
@@ -726,6 +732,10 @@ export class RunRegistry {
   async #record (run: RunState): Promise<void> {
     try {
       await this.#events.flush(run.id)
+      // The result event and the final row each carry the whole answer: a long one is written in two
+      // turns. Otherwise both are written in this one, so the list of runs, read from the store, agrees
+      // with the answer that ended the run.
+      if ((run.finalJson()?.length ?? 0) > LONG_RESULT_CHARS) await nextTurn()
       await this.#opts.store.updateRun(run.finalSnapshot(), { durable: true })
     } catch (error) {
       this.#opts.hooks.onDeferred?.(`final state of ${run.id}`, error)

@@ -6,6 +6,8 @@ import type { PermissionEvent, Run, RunEvent, RunStatus } from '../schemas/run.t
 import { FINAL_STATUSES } from '../schemas/run.ts'
 import type { AgentEvent, AgentOutcome } from '../runner/agent-event.ts'
 import { EventLog, type EventLogLimits } from './event-log.ts'
+import { jsonOf, knownJsonOf } from './event-json.ts'
+import { keepRunJson, type OutputJson } from './result-json.ts'
 import { StoredPages } from './stored-pages.ts'
 import { hashToken } from './ids.ts'
 import type { PlatformScheme, ReplyTarget } from '../platforms/adapter.ts'
@@ -167,10 +169,14 @@ export class RunState {
     this.#append({ event: 'permission', data })
   }
 
-  /** Appends the `result` event of a final run (after its outcome was audited). */
-  publishResult (): void {
+  /**
+   * Appends the `result` event of a final run (after its outcome was audited). `ahead`: the JSON of
+   * its answer, made beforehand (src/runs/result-json.ts).
+   */
+  publishResult (ahead: OutputJson | null = null): void {
     if (!this.isFinal || this.log.closed) return
     this.#result = this.snapshot()
+    if (ahead !== null) keepRunJson(this.#result, ahead)
     this.#append({ event: 'result', data: this.#result })
   }
 
@@ -180,6 +186,17 @@ export class RunState {
    */
   finalSnapshot (): Run {
     return this.#result ?? this.snapshot()
+  }
+
+  /**
+   * The JSON of the final run as its `result` event and stored row have it (made once for both, or
+   * read back from the store): answering with it spares serialising a large answer again for every
+   * request that reads the run. Null while the run is not final, or its JSON is not at hand.
+   */
+  finalJson (): string | null {
+    if (this.#result !== undefined) return jsonOf(this.#result)
+    // Only a run that was final when read is never changed, and only it carries its stored text.
+    return this.isFinal ? knownJsonOf(this.#run) ?? null : null
   }
 
   /**

@@ -65,12 +65,22 @@ export class SecretScrubber {
     return this.#prefixes.longestAtEnd(text.slice(-2 * MAX_PREFIX).replace(/[\r\n]+/g, ''))
   }
 
+  /**
+   * `scrub`, letting the event loop turn (through `pause`) while a long text is searched: for a run's
+   * whole answer, which can be as long as `agent.max_output_bytes`.
+   */
+  async scrubInSteps (text: string, pause: () => Promise<unknown>): Promise<string> {
+    return await this.#search.redactInSteps(text, REDACTED, pause)
+  }
+
   /** `text` scrubbed, and with the beginning of a secret at its very end redacted too: for text that was cut short. */
   scrubCutEnd (text: string): string {
-    const clean = this.scrub(text)
-    const body = clean.replace(/[\r\n]+$/, '')
-    const cut = this.#prefixes.longestAtEnd(body)
-    return cut === 0 ? clean : body.slice(0, body.length - cut) + REDACTED + clean.slice(body.length)
+    return this.#redactBeginningAtEnd(this.scrub(text))
+  }
+
+  /** `scrubCutEnd`, searching a long text in steps as `scrubInSteps` does. */
+  async scrubCutEndInSteps (text: string, pause: () => Promise<unknown>): Promise<string> {
+    return this.#redactBeginningAtEnd(await this.scrubInSteps(text, pause))
   }
 
   /** `text` scrubbed, and with the end of a secret at its very start redacted too: for text that continues a cut one. */
@@ -85,6 +95,14 @@ export class SecretScrubber {
    */
   scrubCutLineStarts (text: string): string {
     return this.scrub(text).split('\n').map((line) => this.#redactEndAtStart(line)).join('\n')
+  }
+
+  #redactBeginningAtEnd (clean: string): string {
+    let end = clean.length
+    while (end > 0 && (clean.charCodeAt(end - 1) === 10 || clean.charCodeAt(end - 1) === 13)) end--
+    const body = clean.slice(0, end)
+    const cut = this.#prefixes.longestAtEnd(body)
+    return cut === 0 ? clean : body.slice(0, body.length - cut) + REDACTED + clean.slice(body.length)
   }
 
   #redactEndAtStart (text: string): string {

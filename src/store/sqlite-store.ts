@@ -11,9 +11,10 @@ import { join } from 'node:path'
 import { DatabaseSync, type StatementSync } from 'node:sqlite'
 import { fdatasyncOf, GroupSync } from '../fs/group-sync.ts'
 import type { Run, RunEvent, RunStatus } from '../schemas/run.ts'
+import { FINAL_STATUSES } from '../schemas/run.ts'
 import type { RunRequest } from '../runs/run-state.ts'
 import { MIGRATE_EVENTS_V4, SCHEMA_V1, SCHEMA_VERSION } from './sqlite-schema.ts'
-import { eventJson, jsonOf } from '../runs/event-json.ts'
+import { eventJson, jsonOf, keepJson } from '../runs/event-json.ts'
 import type { FramePage } from '../sse/format-event.ts'
 import {
   StoreUnavailableError,
@@ -381,7 +382,7 @@ function toDelivery (row: Row): StoredDelivery {
 
 function toStoredRun (row: Row): StoredRun {
   return {
-    run: JSON.parse(String(row.run)) as Run,
+    run: runOf(String(row.run)),
     request: JSON.parse(String(row.request)) as RunRequest,
     tokenHash: String(row.token_hash),
     process: row.process === null ? null : JSON.parse(String(row.process)) as ProcessRecord
@@ -398,4 +399,11 @@ function unavailable (error: unknown): unknown {
     return new StoreUnavailableError('database is closed', { cause: error })
   }
   return error
+}
+
+/** A stored run; a final one never changes again and keeps the text it was stored as (GET answers with it). */
+function runOf (text: string): Run {
+  const run = JSON.parse(text) as Run
+  if (FINAL_STATUSES.has(run.status)) keepJson(run, text)
+  return run
 }

@@ -2,6 +2,8 @@
 // process group, the admin-only list and its filters, and tokens shown once and never again.
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { ADMIN, SECRET, buildTestGateway, type TestGateway } from '../helpers/build-app.ts'
+import { REDACTED } from '../../src/secrets/secret-scrubber.ts'
+import { knownJsonOf } from '../../src/runs/event-json.ts'
 import { signHmacSha256 } from '../helpers/sign.ts'
 
 async function gateway (opts?: Parameters<typeof buildTestGateway>[0]): Promise<TestGateway> {
@@ -230,5 +232,36 @@ describe('run tokens', () => {
       expect(res.body).not.toContain(token)
       expect(res.body).not.toContain('"token"')
     }
+  })
+})
+
+describe('a run with a long answer', () => {
+  it('is answered by GET exactly as its result event and stored row have it: the whole answer, scrubbed', async () => {
+    // 6,000 lines of 100 bytes; one line ends with the caller's secret where the scrubber's first
+    // step of 256 Ki characters ends, another holds characters outside the BMP.
+    const script = `const out = []; for (let i = 0; i < 6000; i++) out.push(i === 2647 ? 'z'.repeat(81) + ${JSON.stringify(SECRET)} : i === 3000 ? '\u{1F511}'.repeat(49) : 'y'.repeat(99)); process.stdout.write(out.join('\\n') + '\\n')`
+    const gw = await gateway({ agent: `{ profile: command, argv: [${process.execPath}, -e, ${JSON.stringify(script)}], timeout: 20 }` })
+    const { id, token } = await startRun(gw, 'long')
+    await gw.app.gateway.registry.waitFinished((await gw.app.gateway.registry.get(id))!, 15_000)
+
+    const res = await gw.app.inject({ url: `/v1/runs/${id}`, headers: bearer(token) })
+    expect(res.statusCode).toBe(200)
+    expect(res.headers['content-type']).toBe('application/json; charset=utf-8')
+    const run = res.json() as { status: string, output: string, truncated: boolean }
+    expect(run.status).toBe('succeeded')
+    expect(run.output).not.toContain(SECRET)
+    const lines = run.output.split('\n')
+    expect(lines.length).toBe(6001)
+    expect(lines[2647]).toBe('z'.repeat(81) + REDACTED)
+    expect(lines[3000]).toBe('\u{1F511}'.repeat(49))
+    expect(lines.filter((l) => l === 'y'.repeat(99)).length).toBe(5998)
+
+    // The same text as the stored row; the same run as the result event.
+    const stored = await gw.store.getRun(id)
+    expect(res.body === JSON.stringify(stored!.run)).toBe(true)
+    expect(knownJsonOf(stored!.run) === res.body).toBe(true)
+    const events = await gw.app.inject({ url: `/v1/runs/${id}/events`, headers: bearer(token) })
+    const result = /event: result\ndata: ([^\n]+)\n\n$/.exec(events.body)
+    expect(JSON.parse(result![1]!)).toEqual(run)
   })
 })
