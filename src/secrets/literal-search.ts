@@ -15,11 +15,11 @@ const EACH_BREAK = /[\r\n]/g
 const SPECIAL = /[\\^$.*+?()[\]{}|/-]/g
 
 /**
- * Characters searched per step of a long text. A text longer than this is searched in steps, each
- * window reaching one literal's length past its end so a match across the edge is found whole; the
- * asynchronous search lets the event loop turn between them (a 10 MiB answer took 70 ms in one go).
+ * Characters searched per step of a long text. A text longer than this is searched in steps (see
+ * `#steps`); the asynchronous search lets the event loop turn between them (a 10 MiB answer took
+ * 70 ms in one go).
  */
-const STEP_CHARS = 256 * 1024
+const STEP_CHARS = 128 * 1024
 
 export class LiteralSearch {
   readonly #pattern: RegExp | null
@@ -62,49 +62,58 @@ export class LiteralSearch {
     }
   }
 
-  /** The search over the text with its line breaks removed, a step at a time; returns the redacted text. */
+  /**
+   * The search, a step of the text at a time; returns the redacted text. Each step searches its part
+   * with the line breaks removed, reaching one literal's length into the next part so that a literal
+   * across the edge is found whole; a match is taken when it starts within the step, and the next
+   * step scans on from the end of the last match taken: the matches of one scan over the whole text,
+   * leftmost and longest. Nothing but the matches outlives its step, so a long text leaves no
+   * long-lived copies for the collector to promote.
+   */
   * #steps (text: string, mark: string): Generator<undefined, string> {
     const pattern = this.#pattern as RegExp
-    // shift[j]: where the j-th removed break sits in the compact text; a compact index c maps back to
-    // c plus the number of breaks sitting at or before it.
-    const shift: number[] = []
-    const pieces: string[] = []
+    const found: Array<{ start: number, end: number }> = []
+    let resume = 0
     for (let from = 0; from < text.length; from += STEP_CHARS) {
-      const piece = text.slice(from, from + STEP_CHARS)
-      for (const br of piece.matchAll(EACH_BREAK)) shift.push(from + br.index - shift.length)
-      pieces.push(piece.replace(LINE_BREAKS, ''))
-      if (from + STEP_CHARS < text.length) yield
-    }
-    const compact = pieces.length === 1 ? pieces[0] as string : pieces.join('')
-    // Leftmost-longest matches, as one scan of the whole text finds them: each window ends a literal's
-    // length past its step, a match is taken when it starts within the step, and the next step scans
-    // on from the end of the last match taken.
-    const matches: Array<{ start: number, end: number }> = []
-    for (let at = 0; at < compact.length;) {
-      const stepEnd = Math.min(compact.length, at + STEP_CHARS)
-      const window = stepEnd === compact.length ? compact : compact.slice(0, Math.min(compact.length, stepEnd + this.#longest - 1))
-      let next = stepEnd
-      pattern.lastIndex = at
-      for (let m = pattern.exec(window); m !== null && m.index < stepEnd; m = pattern.exec(window)) {
-        matches.push({ start: m.index, end: m.index + m[0].length })
-        next = Math.max(stepEnd, m.index + m[0].length)
+      const to = Math.min(text.length, from + STEP_CHARS)
+      const part = text.slice(from, reach(text, to, this.#longest - 1))
+      const breaks: number[] = []
+      for (const br of part.matchAll(EACH_BREAK)) breaks.push(br.index)
+      // shift[j]: where the j-th removed break sits in the compact part; a compact index c maps back
+      // to c plus the number of breaks sitting at or before it.
+      const shift = breaks.map((at, j) => at - j)
+      const compact = breaks.length === 0 ? part : part.replace(LINE_BREAKS, '')
+      const compactAt = (local: number): number => local - countAtMost(breaks, local - 1)
+      const original = (c: number): number => from + c + countAtMost(shift, c)
+      const own = compactAt(to - from)
+      pattern.lastIndex = resume > from ? compactAt(resume - from) : 0
+      for (let m = pattern.exec(compact); m !== null && m.index < own; m = pattern.exec(compact)) {
+        const start = original(m.index)
+        resume = original(m.index + m[0].length - 1) + 1
+        found.push({ start, end: resume })
       }
       pattern.lastIndex = 0
-      at = next
-      if (at < compact.length) yield
+      if (to < text.length) yield
     }
-    if (matches.length === 0) return text
-    const original = (c: number): number => c + countAtMost(shift, c)
+    if (found.length === 0) return text
     let out = ''
     let copied = 0
-    for (const match of matches) {
-      const start = original(match.start)
-      const end = original(match.end - 1) + 1
+    for (const { start, end } of found) {
       out += text.slice(copied, start) + mark + text.slice(start, end).replace(/[^\r\n]+/g, '')
       copied = end
     }
     return out + text.slice(copied)
   }
+}
+
+/** The index in `text` past `count` more characters from `at` that are not line breaks (or its end). */
+function reach (text: string, at: number, count: number): number {
+  let i = at
+  for (let left = count; i < text.length && left > 0; i++) {
+    const c = text.charCodeAt(i)
+    if (c !== 10 && c !== 13) left--
+  }
+  return i
 }
 
 /** Where the line breaks at the very end of `text` begin. */
