@@ -101,8 +101,6 @@ export type AcceptResult =
 const DAY_MS = 24 * 3600 * 1000
 /** Bounds of one read of ready-made frames, written as one chunk: 256 events or about 256 KiB (G-SSE-2 measured no gain from 64 KiB). */
 const FRAME_PAGE = 256
-/** A final run whose JSON is longer than this has its result event and its row written in separate turns. */
-const LONG_RESULT_CHARS = 256 * 1024
 const FRAME_BYTES = 256 * 1024
 
 export class RunRegistry {
@@ -732,10 +730,6 @@ export class RunRegistry {
   async #record (run: RunState): Promise<void> {
     try {
       await this.#events.flush(run.id)
-      // The result event and the final row each carry the whole answer: a long one is written in two
-      // turns. Otherwise both are written in this one, so the list of runs, read from the store, agrees
-      // with the answer that ended the run.
-      if ((run.finalJson()?.length ?? 0) > LONG_RESULT_CHARS) await nextTurn()
       await this.#opts.store.updateRun(run.finalSnapshot(), { durable: true })
     } catch (error) {
       this.#opts.hooks.onDeferred?.(`final state of ${run.id}`, error)

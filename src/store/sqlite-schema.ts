@@ -3,8 +3,10 @@
 
 // Version 2 added deliveries, version 3 sessions; every statement is IF NOT EXISTS, so running the
 // whole text upgrades an older database in place. Version 4 made events a rowid table (see
-// MIGRATE_EVENTS_V4).
-export const SCHEMA_VERSION = 4
+// MIGRATE_EVENTS_V4). Version 5 stores a run's `result` event with empty data, meaning "the run's
+// row" (which the same transaction made final), so a long answer is kept once; older rows, with the
+// data in the event, read as before, and an older hookgate refuses the database rather than misread it.
+export const SCHEMA_VERSION = 5
 
 export const SCHEMA_V1 = `
 CREATE TABLE IF NOT EXISTS runs (

@@ -36,11 +36,18 @@ const UNAVAILABLE = new Set([5 /* BUSY */, 6 /* LOCKED */, 7 /* NOMEM */, 8 /* R
 
 type Row = Record<string, unknown>
 
+/** What a `result` event stores for its data when the data is the run's row (schema version 5). */
+const IN_ROW = ''
+/** An event's data as stored, with a result's read from the run's row. */
+const EVENT_DATA = `CASE WHEN data = '${IN_ROW}' THEN (SELECT run FROM runs WHERE runs.id = events.run_id) ELSE data END`
+
 export class SqliteStore implements RunStore {
   readonly kind = 'sqlite'
   readonly path: string
   readonly #db: DatabaseSync
   readonly #stmts = new Map<string, StatementSync>()
+  /** Final runs a result event wrote to their rows (final runs are never changed). */
+  readonly #inRow = new WeakSet<Run>()
   /** A descriptor of the -wal file, for its fdatasync (fsync works on the file, whichever descriptor). */
   #walFd: number | null = null
   readonly #walSync = new GroupSync(fdatasyncOf(() => {
@@ -142,7 +149,11 @@ export class SqliteStore implements RunStore {
   }
 
   async updateRun (run: Run, opts: { durable?: boolean } = {}): Promise<void> {
+    // The run's result event wrote this very object to the row already (appendEvents): durable or
+    // not, there is nothing left to write but the sync.
+    const written = this.#inRow.has(run)
     const work = (): void => {
+      if (written) return
       this.#stmt('UPDATE runs SET status = ?, finished_at = ?, run = ? WHERE id = ?')
         .run(run.status, finishedMs(run), jsonOf(run), run.id)
     }
@@ -160,10 +171,26 @@ export class SqliteStore implements RunStore {
     await this.#write(() => {
       const insert = this.#stmt('INSERT OR REPLACE INTO events (run_id, seq, event, data) VALUES (?, ?, ?, ?)')
       for (const e of events) {
-        if (e.seq >= keepFromSeq) insert.run(id, e.seq, e.event, eventJson(e))
+        if (e.seq >= keepFromSeq) insert.run(id, e.seq, e.event, this.#resultInRow(id, e) ? IN_ROW : eventJson(e))
       }
       this.#stmt('DELETE FROM events WHERE run_id = ? AND seq < ?').run(id, keepFromSeq)
     })
+  }
+
+  /**
+   * A run's `result` event carries the final run, which is what the run's row holds once the run is
+   * final: the event writes it to the row, in the same transaction, and is stored as IN_ROW, so a
+   * run's answer (up to `max_output_bytes`) is written and kept once, not twice. False (the event is
+   * stored with its data) when the run has no row here.
+   */
+  #resultInRow (id: string, e: RunEvent): boolean {
+    if (e.event !== 'result' || e.data.id !== id || !FINAL_STATUSES.has(e.data.status)) return false
+    const run = e.data
+    const { changes } = this.#stmt('UPDATE runs SET status = ?, finished_at = ?, run = ? WHERE id = ?')
+      .run(run.status, finishedMs(run), jsonOf(run), id)
+    if (Number(changes) !== 1) return false
+    this.#inRow.add(run)
+    return true
   }
 
   async readEvents (id: string, afterSeq: number, limit: number): Promise<EventPage> {
@@ -172,7 +199,7 @@ export class SqliteStore implements RunStore {
       const first = bounds.first === null ? null : Number(bounds.first)
       // A cursor beyond the newest event was never handed out: the reader starts over.
       const reset = first !== null && (afterSeq + 1 < first || afterSeq > Number(bounds.last))
-      const rows = this.#stmt('SELECT seq, event, data FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?')
+      const rows = this.#stmt(`SELECT seq, event, ${EVENT_DATA} AS data FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?`)
         .all(id, reset ? (first as number) - 1 : afterSeq, limit) as Row[]
       const events = rows.map((r) => ({ seq: Number(r.seq), event: String(r.event), data: JSON.parse(String(r.data)) }) as RunEvent)
       return { events, reset }
@@ -189,7 +216,7 @@ export class SqliteStore implements RunStore {
       const row = this.#stmt(`SELECT COUNT(*) AS n, MIN(seq) AS first, MAX(seq) AS last, MAX(event = 'result') AS result,
           CAST(group_concat('id: ' || seq || char(10) || 'event: ' || event || char(10) || 'data: ' || data || char(10) || char(10), '' ORDER BY seq) AS BLOB) AS frames
         FROM (SELECT seq, event, data, SUM(LENGTH(data)) OVER (ORDER BY seq ROWS UNBOUNDED PRECEDING) - LENGTH(data) AS before
-          FROM (SELECT seq, event, data FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?))
+          FROM (SELECT seq, event, ${EVENT_DATA} AS data FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?))
         WHERE before = 0 OR before + LENGTH(data) <= ?`).get(id, afterSeq, limit, maxBytes) as Row
       const n = Number(row.n)
       if (n === 0 || Number(row.first) !== afterSeq + 1 || Number(row.last) !== afterSeq + n) return null

@@ -410,9 +410,39 @@ describe('sqlite store', () => {
     expect((await store.readEvents('run_old', 0, 10)).events.map((e) => e.data)).toEqual([{ text: 'one' }, { text: 'again' }, { text: 'three' }])
     await store.close()
     const check = new DatabaseSync(join(dir, 'hookgate.db'))
-    expect(check.prepare('PRAGMA user_version').get()).toEqual({ user_version: 4 })
+    expect(check.prepare('PRAGMA user_version').get()).toEqual({ user_version: 5 })
     expect(String((check.prepare("SELECT sql FROM sqlite_master WHERE name = 'events'").get() as { sql: string }).sql)).not.toMatch(/WITHOUT ROWID/)
     check.close()
+  })
+
+  it('keeps a result event\'s run once, in the run\'s row: the event is read from there, and the final update writes nothing more', async () => {
+    const dir = tempDir()
+    const store = new SqliteStore(dir)
+    onTestFinished(() => store.close())
+    await store.createRun(newRun('run_r'))
+    const final = runObject('run_r', { status: 'succeeded', output: 'y'.repeat(2 * 1024 * 1024) })
+    const result: RunEvent = { seq: 2, event: 'result', data: final }
+    const db = new DatabaseSync(join(dir, 'hookgate.db'))
+    onTestFinished(() => db.close())
+    // Counts the writes of a run row from now on, whichever connection makes them.
+    db.exec("CREATE TABLE row_writes (id TEXT); CREATE TRIGGER count_row_writes AFTER UPDATE OF run ON runs BEGIN INSERT INTO row_writes VALUES (new.id); END")
+    const rowWrites = (): number => Number((db.prepare('SELECT COUNT(*) AS n FROM row_writes').get() as { n: number }).n)
+    await store.appendEvents('run_r', [text(1, 'a'), result], 1)
+    expect(rowWrites()).toBe(1)
+    expect(db.prepare("SELECT data FROM events WHERE run_id = 'run_r' AND seq = 2").get()).toEqual({ data: '' })
+    expect(db.prepare("SELECT status, LENGTH(run) AS n FROM runs WHERE id = 'run_r'").get()).toEqual({ status: 'succeeded', n: JSON.stringify(final).length })
+    expect((await store.readEvents('run_r', 1, 10)).events).toEqual([result])
+    expect((await store.readFrames('run_r', 1, 10, 1 << 30))?.bytes.toString('utf8')).toBe(formatEvent(result))
+    expect((await store.getRun('run_r'))?.run).toEqual(final)
+    await store.updateRun(final, { durable: true })
+    expect(rowWrites()).toBe(1)
+    // Any other object is written as it is.
+    await store.updateRun({ ...final, output: 'z' }, { durable: true })
+    expect((await store.getRun('run_r'))?.run.output).toBe('z')
+    expect(rowWrites()).toBe(2)
+    // A result of a run this store does not have keeps its data in the event.
+    await store.appendEvents('run_none', [{ seq: 1, event: 'result', data: runObject('run_none', { status: 'failed' }) }], 1)
+    expect((await store.readEvents('run_none', 0, 10)).events[0]?.data).toMatchObject({ id: 'run_none', status: 'failed' })
   })
 
   it('refuses a database written by a newer schema', () => {
