@@ -63,6 +63,8 @@ export interface GatewayDeps {
   bwrapPath?: string
   /** `worker`: a `hookgate worker` process, which executes queued runs and serves no HTTP. */
   role?: 'gateway' | 'worker'
+  /** A worker that serves its metrics (`hookgate worker --metrics-port`): collect the process figures too. */
+  servesMetrics?: boolean
   /** Reads the config again as at start, for reloads; absent: the config cannot be reloaded. */
   readConfig?: ConfigReader
 }
@@ -124,7 +126,7 @@ export class Gateway {
       running: () => this.registry.running,
       sseClients: () => this.streams.size,
       limits: { concurrency: config.limits.concurrency, queue: config.limits.queue }
-    }, { now: deps.now, processMetrics: config.metrics.enabled && deps.role !== 'worker' })
+    }, { now: deps.now, processMetrics: config.metrics.enabled && (deps.role !== 'worker' || deps.servesMetrics === true) })
     this.confirmations = new ConfirmationStore<PendingConfirmation>(deps.store, { now: deps.now })
     this.#outbound = deps.outbound ?? createHttpOutbound()
     this.sessions = new SessionService({ store: deps.store, limits: config.sessions, now: deps.now })

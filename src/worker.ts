@@ -1,5 +1,5 @@
 // The process entry of `hookgate worker` (execution: workers): reads the environment like
-// `serve`, but serves no HTTP. It joins the deployment through the shared store, takes runs from
+// `serve`, but serves no HTTP (except, when asked, GET /metrics on a listener of its own). It joins the deployment through the shared store, takes runs from
 // the shared queue (at most `limits.concurrency` at once), runs each agent on this machine, and
 // publishes events, results and deliveries from here. Outbound connections only: a workstation
 // behind NAT works for a gateway on a VPS.
@@ -19,14 +19,22 @@ import type { DeliveryChannel } from './store/run-store.ts'
 import { loadServeConfig, type ServeFlags } from './server.ts'
 import { openProcessState } from './process-state.ts'
 import { reloadConfig } from './config/reload.ts'
+import { listenForMetrics, type MetricsListener } from './metrics/metrics-listener.ts'
+
+export interface WorkerFlags extends Pick<ServeFlags, 'config'> {
+  /** Serve GET /metrics here (`--metrics-port`, `--metrics-host`). */
+  metrics?: { host: string, port: number }
+}
 
 export interface WorkerHandle {
   instance: string
+  /** Where the metrics are served, when they are. */
+  metricsUrl: string | null
   /** Stops taking runs, ends the running ones and leaves. */
   stop: () => Promise<void>
 }
 
-export async function startWorker (flags: Pick<ServeFlags, 'config'>, env: NodeJS.ProcessEnv = process.env): Promise<WorkerHandle> {
+export async function startWorker (flags: WorkerFlags, env: NodeJS.ProcessEnv = process.env): Promise<WorkerHandle> {
   const { config, warnings } = loadServeConfig(flags, env, process.cwd())
   if (!/^rediss?:\/\//.test(config.store)) {
     throw new ConfigError([{ path: '/store', message: '`hookgate worker` takes runs from a shared queue: it needs `store: redis://…` (and gateways with `execution: workers`)' }])
@@ -38,9 +46,16 @@ export async function startWorker (flags: Pick<ServeFlags, 'config'>, env: NodeJ
   const cwd = process.cwd()
   const readConfig = (): ReturnType<typeof loadServeConfig> => loadServeConfig(flags, env, cwd)
   let gateway: Gateway
+  let metrics: MetricsListener | null = null
   try {
-    gateway = new Gateway(config, { ...state.deps, readConfig })
+    gateway = new Gateway(config, { ...state.deps, readConfig, servesMetrics: flags.metrics !== undefined })
     await gateway.start()
+    if (flags.metrics !== undefined) {
+      metrics = await listenForMetrics(gateway.metrics, config.metrics, { ...flags.metrics, onError: (error) => log.error({ err: error }, 'metrics scrape failed') }).catch(async (error: unknown) => {
+        await gateway.stop()
+        throw error
+      })
+    }
   } catch (error) {
     await state.close()
     throw error
@@ -65,6 +80,8 @@ export async function startWorker (flags: Pick<ServeFlags, 'config'>, env: NodeJ
       // The queue stops handing out runs and waits for the ones it gave; draining ends those.
       await Promise.all([queue.close(), gateway.registry.drain('worker shutdown')])
       await gateway.stop()
+      // Scraped until the end: a shutdown is when the figures matter most.
+      await metrics?.close()
       await state.close()
     })()
     return stopping
@@ -82,8 +99,9 @@ export async function startWorker (flags: Pick<ServeFlags, 'config'>, env: NodeJ
     else log.info({ signal }, 'shutting down: draining runs')
     await stop()
   })
+  if (metrics !== null) process.stdout.write(`hookgate worker metrics at ${metrics.url}\n`)
   process.stdout.write(`hookgate worker ${cluster.instance} taking runs from ${cluster.store.prefix}bull (concurrency ${config.limits.concurrency})\n`)
-  return { instance: cluster.instance, stop }
+  return { instance: cluster.instance, metricsUrl: metrics?.url ?? null, stop }
 }
 
 /** The deliveries the accepting gateway created for the run: this process sends them when it ends. */

@@ -5,7 +5,8 @@ import type { FastifyRequest } from 'fastify'
 import type { RunState } from '../runs/run-state.ts'
 import type { RunLinks } from './run-links.ts'
 
-export function bearerFrom (request: FastifyRequest, allowQuery: boolean): string | null {
+/** The bearer token of a request (a Fastify request, or a bare node:http one without a query). */
+export function bearerFrom (request: Pick<FastifyRequest, 'headers'> & { query?: unknown }, allowQuery: boolean): string | null {
   const header = request.headers.authorization
   if (typeof header === 'string') {
     // The auth scheme is case-insensitive (RFC 9110 §11.1); the token itself is not.

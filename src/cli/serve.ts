@@ -1,8 +1,8 @@
 // `hookgate serve`: starts the gateway and returns once it listens; the server keeps the process alive.
 import { startServer } from '../server.ts'
 import { integerFlag, noPositionals, parseFlags } from './args.ts'
-import { CliError } from './cli-error.ts'
 import { EXIT, type CliContext, type Command } from './context.ts'
+import { listenError } from './listen-error.ts'
 import { startFailure } from './start-failure.ts'
 
 const usage = `Usage: hookgate serve [--config F] [--host H] [--port P]
@@ -36,21 +36,9 @@ async function run (args: string[], ctx: CliContext): Promise<number> {
     await startServer(flags, ctx.env)
     return EXIT.ok
   } catch (err) {
-    const listen = listenError(err)
+    const listen = listenError(err, { port: '--port', host: '--host' })
     if (listen !== null) throw listen
     return startFailure(err, values.config, ctx)
-  }
-}
-
-// The errors of listen() a user can fix, said in their terms.
-function listenError (err: unknown): CliError | null {
-  const { code, address, port } = err as NodeJS.ErrnoException & { address?: string, port?: number }
-  const where = address !== undefined ? `${address}:${port ?? ''}` : 'the configured address'
-  switch (code) {
-    case 'EADDRINUSE': return new CliError(`cannot listen on ${where}: the address is in use (another gateway running? pick another --port)`, EXIT.failed)
-    case 'EACCES': return new CliError(`cannot listen on ${where}: permission denied (ports below 1024 need privileges)`, EXIT.failed)
-    case 'EADDRNOTAVAIL': return new CliError(`cannot listen on ${where}: no such address on this machine (check --host)`, EXIT.failed)
-    default: return null
   }
 }
 

@@ -46,6 +46,8 @@ export interface GatewayProcess {
 export interface StartOptions {
   /** `worker`: `hookgate worker` (no HTTP; `url` is empty) instead of `hookgate serve`. */
   command?: 'serve' | 'worker'
+  /** More arguments for the command (after `--config`). */
+  args?: string[]
   /** Environment for the gateway (added to PATH, HOME and the chaos variables). */
   env?: Record<string, string>
   /** How long to wait for the "listening" line. */
@@ -108,7 +110,7 @@ async function launch (at: { dir: string, stateDir: string, configPath: string, 
   const spawnLog = join(dir, 'spawns.jsonl')
   const worker = opts.command === 'worker'
   // A gateway gets the Node flags every launcher gives it (src/cli/serve-node-flags.ts).
-  const child = spawn(process.execPath, worker ? [BIN, 'worker', '--config', configPath] : [...SERVE_NODE_FLAGS, BIN, 'serve', '--config', configPath, '--port', '0'], {
+  const child = spawn(process.execPath, worker ? [BIN, 'worker', '--config', configPath, ...(opts.args ?? [])] : [...SERVE_NODE_FLAGS, BIN, 'serve', '--config', configPath, '--port', '0', ...(opts.args ?? [])], {
     cwd: dir,
     env: {
       PATH: process.env.PATH ?? '',
