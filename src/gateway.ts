@@ -125,7 +125,10 @@ export class Gateway {
       queued: () => this.registry.queued,
       running: () => this.registry.running,
       sseClients: () => this.streams.size,
-      limits: { concurrency: config.limits.concurrency, queue: config.limits.queue }
+      limits: { concurrency: config.limits.concurrency, queue: config.limits.queue },
+      ...(config.execution === 'workers' && deps.role !== 'worker' && isShared(deps.store)
+        ? { sharedQueued: async () => await (this.cluster?.queue?.depth() ?? Promise.resolve(0)) }
+        : {})
     }, { now: deps.now, processMetrics: config.metrics.enabled && (deps.role !== 'worker' || deps.servesMetrics === true) })
     this.confirmations = new ConfirmationStore<PendingConfirmation>(deps.store, { now: deps.now })
     this.#outbound = deps.outbound ?? createHttpOutbound()

@@ -9,6 +9,11 @@ export interface RunSources {
   queued (): number
   running (): number
   limits: { concurrency: number, queue: number }
+  /**
+   * A gateway with `execution: workers`: runs waiting in the shared queue for a worker, read from
+   * Redis at scrape time (bounded by `redis.timeout_ms`).
+   */
+  sharedQueued?: () => Promise<number>
 }
 
 const DURATION_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600]
@@ -53,6 +58,18 @@ export class RunMetrics {
     })
     new Gauge({ name: 'hookgate_runs_queued', help: 'Runs waiting for a slot in this process.', registers, collect () { this.set(sources.queued()) } })
     new Gauge({ name: 'hookgate_runs_running', help: 'Runs executing in this process.', registers, collect () { this.set(sources.running()) } })
+    const { sharedQueued } = sources
+    if (sharedQueued !== undefined) {
+      new Gauge({
+        name: 'hookgate_runs_shared_queue',
+        help: 'Runs waiting in the shared queue for a worker (execution: workers); NaN when Redis did not answer.',
+        registers,
+        async collect () {
+          // A scrape still answers when Redis does not; a stale count would look like a real one.
+          this.set(await sharedQueued().catch(() => Number.NaN))
+        }
+      })
+    }
     new Gauge({ name: 'hookgate_runs_queue_limit', help: 'Configured limits.queue: runs that may wait before requests get 503.', registers })
       .set(sources.limits.queue)
     new Gauge({ name: 'hookgate_runs_concurrency_limit', help: 'Configured limits.concurrency: runs that may execute at once.', registers })

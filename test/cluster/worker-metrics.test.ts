@@ -1,6 +1,7 @@
 // `hookgate worker --metrics-port`: a real worker process on a real redis-server serves GET /metrics
 // on its own listener, with the config's metrics.token, and counts the runs it executes; without the
-// flag it listens on nothing. Bad flags are usage errors.
+// flag it listens on nothing. Bad flags are usage errors. A gateway with execution: workers counts
+// the runs waiting in the shared queue.
 import { randomBytes } from 'node:crypto'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { chaosConfig, cleanupGatewayProcesses, postSigned, runHookgate, startGatewayProcess, waitFor } from '../helpers/gateway-process.ts'
@@ -14,8 +15,8 @@ beforeAll(async () => { redis = await startRedis() })
 afterAll(stopAllRedis)
 afterEach(cleanupGatewayProcesses)
 
-function config (metrics: string): string {
-  return chaosConfig({ extra: `store: ${redis.url}
+function config (metrics: string, url = redis.url): string {
+  return chaosConfig({ extra: `store: ${url}
 execution: workers
 redis: { prefix: "t${randomBytes(4).toString('hex')}:", lease: 3 }
 metrics: ${metrics}` })
@@ -86,5 +87,28 @@ describe('hookgate worker --metrics-port', () => {
     const first = await startGatewayProcess(config('{}'), { command: 'worker', args: ['--metrics-port', '0'] })
     const port = new URL(metricsUrlOf(first.output())!).port
     await expect(startGatewayProcess(config('{}'), { command: 'worker', args: ['--metrics-port', port] })).rejects.toThrow(/address is in use.*--metrics-port/)
+  })
+})
+
+describe('hookgate_runs_shared_queue', () => {
+  it('counts the runs waiting for a worker on a gateway with execution: workers, and says NaN while Redis is down', async () => {
+    const own = await startRedis()
+    const yaml = config('{}', own.url)
+    const gateway = await startGatewayProcess(yaml)
+    const gauge = async (): Promise<string | undefined> => /^hookgate_runs_shared_queue (\S+)$/m.exec(await (await fetch(`${gateway.url}/metrics`)).text())?.[1]
+    expect(await gauge()).toBe('0')
+    for (let i = 0; i < 3; i++) expect((await postSigned(gateway.url, body('ms=50'), { async: true })).status).toBe(202)
+    expect(await gauge()).toBe('3')
+
+    await startGatewayProcess(yaml, { command: 'worker' })
+    await waitFor(async () => await gauge() === '0' ? true : undefined, 20_000)
+
+    await own.stop()
+    const started = Date.now()
+    const res = await fetch(`${gateway.url}/metrics`)
+    expect(res.status).toBe(200)
+    // prom-client writes NaN as "Nan", which Prometheus reads (Go's ParseFloat ignores the case).
+    expect(/^hookgate_runs_shared_queue (\S+)$/m.exec(await res.text())?.[1]).toMatch(/^nan$/i)
+    expect(Date.now() - started).toBeLessThan(10_000)
   })
 })
