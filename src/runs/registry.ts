@@ -47,6 +47,8 @@ export interface RemoteQueue {
   /** Runs waiting for a worker, for admission. */
   depth (): Promise<number>
   enqueue (runId: string): Promise<void>
+  /** Drops a run's job if it still waits. */
+  remove? (runId: string): Promise<void>
 }
 
 export interface RegistryHooks {
@@ -109,6 +111,8 @@ export class RunRegistry {
   readonly #shared: SharedStore | null
   /** Runs this process is responsible for: queued, running, or final but not yet fully recorded. */
   readonly #live = new Map<string, RunState>()
+  /** Accepted runs whose queue job could not be added yet (execution: workers); see #enqueue. */
+  readonly #handingOver = new Map<string, RunState>()
   readonly #waiting: RunState[] = []
   /** Conversations with a run executing now: another run of the same one waits its turn. */
   readonly #busySessions = new Set<string>()
@@ -259,22 +263,51 @@ export class RunRegistry {
   /**
    * `execution: workers`: the run's first event is stored before a worker can see the job (the
    * worker continues its seq), then the job is added and the run handed to the queue. A queue that
-   * fails now leaves a recorded run that never started: it ends interrupted, like a crash would.
+   * fails now (Redis went away between the run's record and its job) leaves an accepted run that is
+   * not queued yet: it is handed over as soon as the queue answers again, not ended for a blink of
+   * Redis. Until then it is this gateway's: cancelling it or a shutdown ends it here, and if this
+   * process dies, the lease check ends it.
    */
   async #enqueue (run: RunState, token: string, queue: RemoteQueue): Promise<AcceptResult> {
-    const store = this.#shared as SharedStore
     try {
-      await this.#events.flush(run.id)
-      await queue.enqueue(run.id)
+      await this.#handOver(run, queue)
     } catch (error) {
-      this.#live.set(run.id, run)
-      this.#finish(run, { status: 'interrupted', error: `not started: the run queue is unavailable (${describe(error)})` })
-      return { kind: 'accepted', run, token }
+      this.#opts.hooks.onDeferred?.(`the queue job of ${run.id}`, error)
+      this.#handingOver.set(run.id, run)
+      void this.#handOverLater(run, queue)
     }
-    this.#events.forget(run.id)
-    // Until this lands, the run is this gateway's: if it dies now, the lease check ends the run.
-    await store.transferRun(run.id, this.#opts.instance, QUEUE_OWNER).catch((error: unknown) => this.#opts.hooks.onDeferred?.(`queue ownership of ${run.id}`, error))
     return { kind: 'accepted', run, token }
+  }
+
+  async #handOver (run: RunState, queue: RemoteQueue): Promise<void> {
+    await this.#events.flush(run.id)
+    await queue.enqueue(run.id)
+    this.#events.forget(run.id)
+    await (this.#shared as SharedStore).transferRun(run.id, this.#opts.instance, QUEUE_OWNER)
+      .catch((error: unknown) => this.#opts.hooks.onDeferred?.(`queue ownership of ${run.id}`, error))
+  }
+
+  async #handOverLater (run: RunState, queue: RemoteQueue): Promise<void> {
+    const signal = run.controller.signal
+    for (let delay = 250; ; delay = Math.min(2 * delay, 2000)) {
+      await sleep(delay, signal)
+      if (!signal.aborted && !this.#draining) {
+        try {
+          await this.#handOver(run, queue)
+        } catch {
+          continue
+        }
+        this.#handingOver.delete(run.id)
+        if (!signal.aborted) return
+        // Cancelled while its job was being added: the job goes, and the run ends here.
+        await queue.remove?.(run.id).catch(() => {})
+      }
+      this.#handingOver.delete(run.id)
+      this.#live.set(run.id, run)
+      const reason = String(signal.reason ?? 'gateway shutdown')
+      this.#finish(run, this.#draining ? { status: 'interrupted', error: `not started: ${reason}` } : { status: 'cancelled', error: reason })
+      return
+    }
   }
 
   /**
@@ -322,7 +355,7 @@ export class RunRegistry {
 
   /** True when this process executes (or queues) the run now. */
   holds (id: string): boolean {
-    return this.#live.has(id)
+    return this.#live.has(id) || this.#handingOver.has(id)
   }
 
   /** A run by id: the live one if this process runs it, else as stored. */
@@ -347,7 +380,7 @@ export class RunRegistry {
 
   /** Cancels a queued or running run. Returns false when it is not active here. */
   cancel (id: string, reason = 'cancelled by request'): boolean {
-    const run = this.#live.get(id)
+    const run = this.#live.get(id) ?? this.#handingOver.get(id)
     if (run === undefined || run.isFinal) return false
     const queuedAt = this.#waiting.indexOf(run)
     run.controller.abort(reason)
@@ -549,7 +582,7 @@ export class RunRegistry {
       run.controller.abort(reason)
       this.#finish(run, { status: 'interrupted', error: `not started: ${reason}` })
     }
-    const active = [...this.#live.values()]
+    const active = [...this.#live.values(), ...this.#handingOver.values()]
     for (const run of active) if (!run.isFinal) run.controller.abort(reason)
     await Promise.all(active.map((r) => r.finished))
     await this.#retry()
@@ -564,6 +597,9 @@ export class RunRegistry {
   forceStop (reason = 'gateway shutdown (forced)'): void {
     this.#draining = true
     this.#forced = true
+    // Runs not handed to the queue yet end here with the rest.
+    for (const [id, run] of this.#handingOver) this.#live.set(id, run)
+    this.#handingOver.clear()
     for (const run of this.#live.values()) {
       if (run.isFinal) continue
       this.#opts.processes?.kill(run.id, null, 'SIGKILL')
