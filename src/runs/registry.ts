@@ -299,7 +299,8 @@ export class RunRegistry {
         }
         this.#handingOver.delete(run.id)
         if (!signal.aborted) return
-        // Cancelled while its job was being added: the job goes, and the run ends here.
+        // Cancelled while its job was being added: the job goes, and the run ends here. (A worker that
+        // took the job in those few milliseconds runs it anyway and records how it really ended.)
         await queue.remove?.(run.id).catch(() => {})
       }
       this.#handingOver.delete(run.id)
