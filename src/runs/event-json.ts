@@ -32,7 +32,7 @@ export function keepJson (value: object, text: string): void {
   if (Object.isExtensible(value)) Object.defineProperty(value, JSON_TEXT, { value: text })
 }
 
-/** The JSON `jsonOf` made for `value` or `parseKeepingJson` read it from, if any. */
+/** The JSON `jsonOf` made for `value`, or the text `keepJson` recorded for it, if any. */
 export function knownJsonOf (value: object): string | undefined {
   return (value as { [JSON_TEXT]?: string })[JSON_TEXT]
 }

@@ -10,6 +10,7 @@ import { RunRegistry, type RemoteQueue } from '../../src/runs/registry.ts'
 import type { RunRequest } from '../../src/runs/run-state.ts'
 import { QUEUE_OWNER } from '../../src/store/shared-store.ts'
 import { RedisStore } from '../../src/store/redis-store.ts'
+import { waitFor } from '../helpers/gateway-process.ts'
 import { startRedis, stopAllRedis, type RedisServer } from '../helpers/redis-server.ts'
 
 let redis: RedisServer
@@ -69,16 +70,6 @@ async function setup (failures: number): Promise<{ registry: RunRegistry, store:
   return { registry, store, queue, audit }
 }
 
-async function until<T> (what: string, probe: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
-}
-
 describe('a run whose queue job cannot be added at once', () => {
   it('is accepted, stays queued, and is handed to the queue once it answers again', async () => {
     const { registry, store, queue, audit } = await setup(3)
@@ -88,7 +79,7 @@ describe('a run whose queue job cannot be added at once', () => {
     expect((await store.getRun(id))?.run.status).toBe('queued')
     expect(registry.holds(id)).toBe(true)
     // 250 + 500 + 1000 ms of backoff for three failures, then the job is added and the run handed over.
-    await until('the run to be handed over', async () => registry.holds(id) ? undefined : true)
+    await waitFor(() => registry.holds(id) ? undefined : true, 10_000, 25)
     expect(queue.added).toEqual([id])
     expect(queue.failures).toBe(0)
     expect(await store.ownerOf(id)).toBe(QUEUE_OWNER)

@@ -54,10 +54,15 @@ async function storedSeqs (store: SqliteStore): Promise<number[]> {
 
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i)
 
+/** Pushes text events `from`..`to` of run_1. */
+function push (writer: EventWriter, from: number, to: number): void {
+  for (const seq of range(from, to)) writer.push('run_1', text(seq))
+}
+
 describe('EventWriter', () => {
   it('writes many small events in transactions of at most 256 events, all of them, in order', async () => {
     const { store, writer } = setup()
-    for (const seq of range(1, 1000)) writer.push('run_1', text(seq))
+    push(writer, 1, 1000)
     await writer.flush('run_1')
     expect(store.batches.length).toBe(4)
     expect(Math.max(...store.batches.map((b) => b.length))).toBeLessThanOrEqual(256)
@@ -82,7 +87,7 @@ describe('EventWriter', () => {
 
   it('lets the event loop turn between transactions', async () => {
     const { store, writer } = setup()
-    for (const seq of range(1, 1000)) writer.push('run_1', text(seq))
+    push(writer, 1, 1000)
     setImmediate(() => store.order.push('other work'))
     await writer.flush('run_1')
     expect(store.order[0]).toBe('batch')
@@ -93,9 +98,9 @@ describe('EventWriter', () => {
 
   it('writes what was pending when called; events pushed meanwhile wait for the next flush', async () => {
     const { store, writer } = setup()
-    for (const seq of range(1, 600)) writer.push('run_1', text(seq))
+    push(writer, 1, 600)
     const flushing = writer.flush('run_1')
-    for (const seq of range(601, 610)) writer.push('run_1', text(seq))
+    push(writer, 601, 610)
     await flushing
     expect(await storedSeqs(store)).toEqual(range(1, 600))
     await writer.flush('run_1')
@@ -105,9 +110,9 @@ describe('EventWriter', () => {
 
   it('keeps order and writes each event once when flushes run together', async () => {
     const { store, writer } = setup()
-    for (const seq of range(1, 1000)) writer.push('run_1', text(seq))
+    push(writer, 1, 1000)
     const first = writer.flush('run_1')
-    for (const seq of range(1001, 1300)) writer.push('run_1', text(seq))
+    push(writer, 1001, 1300)
     await Promise.all([first, writer.flush('run_1'), writer.flushAll()])
     expect(store.batches.flat()).toEqual(range(1, 1300))
     expect(await storedSeqs(store)).toEqual(range(1, 1300))
@@ -116,7 +121,7 @@ describe('EventWriter', () => {
 
   it('keeps a failed batch and everything after it pending, in order, for the next attempt', async () => {
     const { store, writer } = setup()
-    for (const seq of range(1, 700)) writer.push('run_1', text(seq))
+    push(writer, 1, 700)
     const flushing = writer.flush('run_1')
     setImmediate(() => { store.failNext = true })
     await expect(flushing).rejects.toThrow('disk full')
