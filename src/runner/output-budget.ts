@@ -33,8 +33,9 @@ export class OutputBudget {
   /**
    * The final output, cut to the cap at a character boundary, with a marker saying how much was
    * dropped whenever anything was: the caller sees the answer is incomplete, not just short.
+   * `shortBy`: bytes of it already left out before it got here (counted in the marker).
    */
-  finish (output: string): { output: string, truncated: boolean } {
+  finish (output: string, shortBy = 0): { output: string, truncated: boolean } {
     let kept = output
     let cut = 0
     // Counting is cheap; encoding a 10 MiB answer only to find that it fits is not.
@@ -45,8 +46,8 @@ export class OutputBudget {
       kept = bytes.subarray(0, end).toString('utf8')
       cut = bytes.length - end
     }
-    if (this.#dropped === 0 && cut === 0) return { output, truncated: false }
-    const n = this.#dropped > 0 ? this.#dropped : cut
+    if (this.#dropped === 0 && cut === 0 && shortBy === 0) return { output, truncated: false }
+    const n = (this.#dropped > 0 ? this.#dropped : cut) + shortBy
     return { output: `${kept}${truncationMarker(n)}`, truncated: true }
   }
 }

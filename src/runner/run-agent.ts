@@ -15,6 +15,7 @@ import { InteractiveSession, type PermissionDecision, type RunControl } from './
 import type { ExitInfo, Launcher } from './launcher.ts'
 import { LineSplitter, type SplitLine } from './line-splitter.ts'
 import { OutputBudget } from './output-budget.ts'
+import { StreamedText } from './streamed-text.ts'
 import { profileFor } from './profiles/index.ts'
 import type { AgentProfile, ParsedItem, PermissionQuestion, ProfileInput, SessionPlan } from './profiles/profile.ts'
 import { bwrapArgv } from './sandbox/bwrap-argv.ts'
@@ -66,6 +67,8 @@ export interface RunSpec {
 }
 
 const STDERR_TAIL_CHARS = 2048
+/** Of an agent that reports its answer, the streamed text kept for a run that ends without the report. */
+export const REPORTED_TEXT_KEPT_CHARS = 64 * 1024
 
 export async function runAgent (spec: RunSpec): Promise<AgentOutcome> {
   const scratchDir = new ScratchDir()
@@ -116,7 +119,7 @@ async function attempt (spec: RunSpec, profile: AgentProfile, scratchDir: Scratc
     ? null
     : new InteractiveSession(profile.interactive, spec.prompt, spec.askPermission)
   let finished = false
-  let text = ''
+  const streamed = new StreamedText(profile.reportsResult ? REPORTED_TEXT_KEPT_CHARS : Infinity)
   let stderrTail = ''
 
   // Text of one piece of output, for profiles that send it as one event (see AgentProfile.mergeText).
@@ -130,7 +133,7 @@ async function attempt (spec: RunSpec, profile: AgentProfile, scratchDir: Scratc
   const emit = (event: AgentEvent): void => {
     if (finished) return
     if (event.type === 'text') {
-      text += event.data.text
+      streamed.add(event.data.text)
       if (profile.mergeText === true) {
         mergedText = (mergedText ?? '') + event.data.text
         return
@@ -219,7 +222,7 @@ async function attempt (spec: RunSpec, profile: AgentProfile, scratchDir: Scratc
   finished = true
 
   const report = parser.report(exit.code)
-  const { output, truncated } = budget.finish(report?.output ?? text)
+  const { output, truncated } = report !== null ? budget.finish(report.output) : budget.finish(streamed.text, streamed.droppedBytes)
   const outcome = decideOutcome({
     command: argv[0] ?? '',
     stoppedBy,

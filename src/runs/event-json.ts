@@ -1,4 +1,5 @@
-// The JSON of a run event's data, made once and kept on the data object itself. One event is measured by
+// The JSON of a run event's data, made once and kept on the data object itself when it is long (short
+// ones keep only their length, see KEEP_TEXT_CHARS). One event is measured by
 // the in-memory log, the store writer and the stored-page cache, written to the store and encoded
 // for event streams: five serialisations of the same object, which for a run ending with a 10 MiB
 // answer were five 10 MiB strings. Events are never changed once appended, so the text stays right.
@@ -8,6 +9,14 @@
 import type { StreamEvent } from '../sse/format-event.ts'
 
 const JSON_TEXT = Symbol('hookgate.eventJson')
+const JSON_LENGTH = Symbol('hookgate.eventJsonLength')
+/**
+ * Only texts at least this long are kept. A short text is cheaper to make again than to keep: kept
+ * on an event that lives in the run's in-memory log for a few hundred milliseconds, it outlived the
+ * collector's young generation and piled up in the old one, about 40 MB of it for a run that
+ * printed 20 MB, before a full collection took it back. Its length is kept instead, for the bounds.
+ */
+const KEEP_TEXT_CHARS = 16 * 1024
 
 /**
  * `JSON.stringify(value)` for an object never changed once made (an event's data, a final run
@@ -20,8 +29,17 @@ export function jsonOf (value: object): string {
   if (known !== undefined) return known
   const text = JSON.stringify(value)
   // Not enumerable either: copies and deep comparisons see the object as it always was.
-  if (Object.isExtensible(carrier)) Object.defineProperty(carrier, JSON_TEXT, { value: text })
+  if (Object.isExtensible(carrier)) {
+    if (text.length >= KEEP_TEXT_CHARS) Object.defineProperty(carrier, JSON_TEXT, { value: text })
+    else if ((carrier as { [JSON_LENGTH]?: number })[JSON_LENGTH] === undefined) Object.defineProperty(carrier, JSON_LENGTH, { value: text.length })
+  }
   return text
+}
+
+/** `jsonOf(value).length`, without making the text again when its length is known. */
+function jsonLength (value: object): number {
+  const carrier = value as { [JSON_TEXT]?: string, [JSON_LENGTH]?: number }
+  return carrier[JSON_LENGTH] ?? carrier[JSON_TEXT]?.length ?? jsonOf(value).length
 }
 
 /**
@@ -44,5 +62,6 @@ export function eventJson (event: StreamEvent): string {
 
 /** The size by which run events are bounded: their data's JSON and a little for the rest. */
 export function eventSize (event: StreamEvent): number {
-  return eventJson(event).length + 32
+  const data = event.data
+  return (typeof data === 'object' && data !== null ? jsonLength(data) : JSON.stringify(data).length) + 32
 }

@@ -1,6 +1,7 @@
 // Exit paths and output handling with real processes: every one ends in exactly one outcome.
 import { describe, expect, it } from 'vitest'
 import type { AgentEvent } from '../../src/runner/agent-event.ts'
+import { REPORTED_TEXT_KEPT_CHARS } from '../../src/runner/run-agent.ts'
 import { fixture, run, textOf } from './helpers.ts'
 
 const fake = (mode: string, agent = {}) => ({ agent: { env: ['FAKE_CLAUDE_MODE', 'FAKE_CLAUDE_FLOOD_BYTES'], ...agent }, env: { FAKE_CLAUDE_MODE: mode } })
@@ -46,6 +47,14 @@ describe('claude-style runs', () => {
     expect(outcome).toMatchObject({ status: 'failed', exit_code: 3, output: 'Working on it' })
     expect(outcome.error).toMatch(/^agent exited without a result \(exit code 3\); stderr .*:\npanic: fake-claude crashed on purpose\n {4}at fake/)
     expect(events).toContainEqual({ type: 'log', data: { stream: 'stderr', line: 'panic: fake-claude crashed on purpose' } })
+  })
+
+  it('keeps the beginning of a long streamed text as the output of a crash without a result, and counts the rest', async () => {
+    const { outcome, events } = await run({ ...fake('flood_crash'), env: { FAKE_CLAUDE_MODE: 'flood_crash', FAKE_CLAUDE_FLOOD_BYTES: '200000' } })
+    const streamed = textOf(events)
+    expect(streamed).toBe('x'.repeat(13 * 16 * 1024))
+    expect(outcome).toMatchObject({ status: 'failed', exit_code: 3, truncated: true })
+    expect(outcome.output).toBe(`${'x'.repeat(REPORTED_TEXT_KEPT_CHARS)}\n[hookgate: output truncated, ${streamed.length - REPORTED_TEXT_KEPT_CHARS} bytes dropped]`)
   })
 
   it('fails exit 0 without a result line', async () => {
