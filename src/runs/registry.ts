@@ -19,6 +19,7 @@ import { newRunId, newRunToken } from './ids.ts'
 import { RunState, STORED_PAGE, type RunRequest } from './run-state.ts'
 import { EventWriter } from './event-writer.ts'
 import { outputJsonInSteps, type OutputJson } from './result-json.ts'
+import { RECENT_RUNS, RecentRuns, type RecentRunsLimits } from './recent-runs.ts'
 import type { FramePage } from '../sse/format-event.ts'
 import type { RunEventSource } from '../sse/sse-stream.ts'
 
@@ -82,6 +83,8 @@ export interface RegistryOptions {
   ring?: EventLogLimits
   /** Each run's events kept in the store. */
   stored?: EventLogLimits
+  /** Runs kept in memory for a moment after they finish here. */
+  recent?: RecentRunsLimits
   /** Idempotency keys are kept this long. */
   keyTtlMs?: number
   /** SIGTERM → SIGKILL for agents stopped by a shutdown. */
@@ -111,6 +114,8 @@ export class RunRegistry {
   readonly #shared: SharedStore | null
   /** Runs this process is responsible for: queued, running, or final but not yet fully recorded. */
   readonly #live = new Map<string, RunState>()
+  /** Runs that finished here a moment ago: answered from memory, not read back from the store. */
+  readonly #recent: RecentRuns
   /** Accepted runs whose queue job could not be added yet (execution: workers); see #enqueue. */
   readonly #handingOver = new Map<string, RunState>()
   readonly #waiting: RunState[] = []
@@ -134,6 +139,7 @@ export class RunRegistry {
       now: Date.now,
       ring: { maxEvents: 4096, maxBytes: 1024 * 1024 },
       stored: { maxEvents: 50_000, maxBytes: 16 * 1024 * 1024 },
+      recent: RECENT_RUNS,
       keyTtlMs: 7 * DAY_MS,
       shutdownGraceMs: 10_000,
       retryMs: 1000,
@@ -142,6 +148,7 @@ export class RunRegistry {
       ...opts
     }
     this.#shared = isShared(opts.store) ? opts.store : null
+    this.#recent = new RecentRuns(this.#opts.recent, this.#opts.now)
     this.#events = new EventWriter({
       store: this.#opts.store,
       limits: this.#opts.stored,
@@ -361,7 +368,7 @@ export class RunRegistry {
 
   /** A run by id: the live one if this process runs it, else as stored. */
   async get (id: string): Promise<RunState | null> {
-    const live = this.#live.get(id)
+    const live = this.#live.get(id) ?? this.#recent.get(id)
     if (live !== undefined) return live
     const stored = await this.#opts.store.getRun(id)
     return stored === null ? null : this.#view(stored)
@@ -776,6 +783,7 @@ export class RunRegistry {
     if (this.#unrecorded.get(run.id)?.audited !== true) return
     this.#unrecorded.delete(run.id)
     this.#live.delete(run.id)
+    this.#recent.keep(run)
     this.#events.forget(run.id)
     run.settle()
   }

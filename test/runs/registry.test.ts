@@ -280,3 +280,68 @@ describe('RunRegistry shutdown', () => {
     expect(killed.sort()).toEqual([a.run.id, b.run.id].sort())
   })
 })
+
+describe('RunRegistry: runs that just finished', () => {
+  /** A SQLite store that counts the runs read back from it. */
+  class CountingStore extends SqliteStore {
+    reads = 0
+    override async getRun (id: string): ReturnType<SqliteStore['getRun']> {
+      this.reads++
+      return await super.getRun(id)
+    }
+  }
+
+  function counted (opts: Partial<RegistryOptions> = {}): { registry: RunRegistry, store: CountingStore, clock: { now: number } } {
+    const store = new CountingStore(stateDir())
+    onTestFinished(() => store.close())
+    const clock = { now: Date.parse('2026-11-22T08:00:00Z') }
+    const registry = new RunRegistry({ concurrency: 1, queue: 10, demo: false, execute: streaming(1), store, now: () => clock.now, recent: { runs: 2, outputChars: 100, ageMs: 60_000 }, ...opts })
+    return { registry, store, clock }
+  }
+
+  it('answers a run that just finished from memory, the very object that ran, not from the store', async () => {
+    const { registry, store } = counted()
+    const { run } = await accepted(registry, 1)
+    await run.finished
+    expect(await registry.get(run.id)).toBe(run)
+    expect(store.reads).toBe(0)
+    expect(run.finalJson()).toBe(JSON.stringify(run.finalSnapshot()))
+  })
+
+  it('reads it from the store once it is older than the age bound', async () => {
+    const { registry, store, clock } = counted()
+    const { run } = await accepted(registry, 1)
+    await run.finished
+    clock.now += 60_001
+    const read = await registry.get(run.id)
+    expect(read).not.toBe(run)
+    expect(store.reads).toBe(1)
+    expect(read?.snapshot()).toEqual(run.finalSnapshot())
+  })
+
+  it('keeps at most the bound in runs, the newest', async () => {
+    const { registry, store } = counted()
+    const runs = []
+    for (let n = 1; n <= 3; n++) {
+      const { run } = await accepted(registry, n)
+      await run.finished
+      runs.push(run)
+    }
+    expect(await registry.get(runs[2]!.id)).toBe(runs[2])
+    expect(await registry.get(runs[1]!.id)).toBe(runs[1])
+    expect(store.reads).toBe(0)
+    expect(await registry.get(runs[0]!.id)).not.toBe(runs[0])
+    expect(store.reads).toBe(1)
+  })
+
+  it('does not keep a run whose answer is longer than the bound in characters', async () => {
+    const long = 'x'.repeat(101)
+    const { registry, store } = counted({ execute: async () => ({ ...ok, output: long }) })
+    const { run } = await accepted(registry, 1)
+    await run.finished
+    const read = await registry.get(run.id)
+    expect(read).not.toBe(run)
+    expect(store.reads).toBe(1)
+    expect(read?.snapshot().output).toBe(long)
+  })
+})
