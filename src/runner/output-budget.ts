@@ -33,13 +33,14 @@ export class OutputBudget {
   /**
    * The final output, cut to the cap at a character boundary, with a marker saying how much was
    * dropped whenever anything was: the caller sees the answer is incomplete, not just short.
-   * `shortBy`: bytes of it already left out before it got here (counted in the marker).
+   * `shortBy`: bytes of it already left out before it got here (counted in the marker); `bytes`: its
+   * length in UTF-8 when known (measuring a text joined from pieces copies it into one first).
    */
-  finish (output: string, shortBy = 0): { output: string, truncated: boolean } {
+  finish (output: string, shortBy = 0, bytes = Buffer.byteLength(output, 'utf8')): { output: string, truncated: boolean } {
     let kept = output
     let cut = 0
     // Counting is cheap; encoding a 10 MiB answer only to find that it fits is not.
-    if (Buffer.byteLength(output, 'utf8') > this.#max) {
+    if (bytes > this.#max) {
       const bytes = Buffer.from(output, 'utf8')
       let end = this.#max
       while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end -= 1 // not inside a UTF-8 sequence

@@ -222,7 +222,7 @@ async function attempt (spec: RunSpec, profile: AgentProfile, scratchDir: Scratc
   finished = true
 
   const report = parser.report(exit.code)
-  const { output, truncated } = report !== null ? budget.finish(report.output) : budget.finish(streamed.text, streamed.droppedBytes)
+  const { output, truncated } = report !== null ? budget.finish(report.output) : budget.finish(streamed.text, streamed.droppedBytes, streamed.bytes)
   const outcome = decideOutcome({
     command: argv[0] ?? '',
     stoppedBy,

@@ -24,3 +24,15 @@ describe('StreamedText', () => {
     expect({ text: t.text, dropped: t.droppedBytes }).toEqual({ text: 'abc', dropped: 6 })
   })
 })
+
+describe('StreamedText bytes', () => {
+  it('counts the UTF-8 bytes of the text kept, as Buffer.byteLength of the whole would', () => {
+    const pieces = ['ab', 'é', '€', '😀', 'x'.repeat(10)]
+    for (const max of [Infinity, 4, 5, 7]) {
+      const t = new StreamedText(max)
+      for (const p of pieces) t.add(p)
+      expect({ max, bytes: t.bytes }).toEqual({ max, bytes: Buffer.byteLength(t.text) })
+      expect(t.bytes + t.droppedBytes).toBe(Buffer.byteLength(pieces.join('')))
+    }
+  })
+})
