@@ -128,12 +128,16 @@ async function attempt (spec: RunSpec, profile: AgentProfile, scratchDir: Scratc
     if (mergedText === null) return
     const merged = mergedText
     mergedText = null
+    // The event's text itself, not the lines it was joined from: once the event is made, its text is
+    // one flat string (the scrub flattens it) that the output shares, where the lines kept apart were
+    // a second copy of everything the agent printed (10 MiB for an answer at the default cap).
+    streamed.add(merged)
     emitSafely(spec, { type: 'text', data: { text: merged } })
   }
   const emit = (event: AgentEvent): void => {
     if (finished) return
     if (event.type === 'text') {
-      streamed.add(event.data.text)
+      if (profile.mergeText !== true) streamed.add(event.data.text)
       if (profile.mergeText === true) {
         mergedText = (mergedText ?? '') + event.data.text
         return
