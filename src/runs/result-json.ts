@@ -45,7 +45,9 @@ export function keepRunJson (run: Run, ahead: OutputJson): void {
   const after = JSON.stringify(Object.fromEntries(entries.slice(at + 1)))
   const head = before === '{}' ? '{' : `${before.slice(0, -1)},`
   const tail = after === '{}' ? '}' : `,${after.slice(1)}`
-  keepJson(run, `${head}"output":${ahead.json}${tail}`)
+  // Joined into one flat string now: kept as a concatenation, it was copied into a flat one by each
+  // of its readers (the store's write, every answer to GET), 10 MiB each time for a long answer.
+  keepJson(run, [head, '"output":', ahead.json, tail].join(''))
 }
 
 function isHighSurrogate (code: number): boolean {
