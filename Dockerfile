@@ -59,7 +59,7 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
 # hookgate drains runs on SIGTERM for `shutdown_grace` seconds (default 10): give the
 # container a longer stop timeout (compose stop_grace_period, docker stop -t).
 STOPSIGNAL SIGTERM
-# Checks the mounted config and the state volume, then execs `node /app/bin/hookgate.ts "$@"` (so
+# Checks the mounted config and the state volume, then execs `node /app/bin/hookgate.js "$@"` (so
 # SIGTERM reaches hookgate; `serve` with the gateway's Node flags, src/cli/serve-node-flags.ts); anything that is not a hookgate command runs as given (`docker run -it IMAGE sh`).
 ENTRYPOINT ["/app/deploy/docker-entrypoint.sh"]
 CMD ["serve", "--config", "/etc/hookgate/hookgate.yaml", "--host", "0.0.0.0", "--port", "8787"]

@@ -15,7 +15,7 @@ import { EVENT_NAMES } from '../src/audit/record.ts'
 import { resolveTarget } from '../src/audit/verify-target.ts'
 import { verifyAuditLog } from '../src/audit/verify.ts'
 
-const BIN = fileURLToPath(new URL('../bin/hookgate.ts', import.meta.url))
+const BIN = fileURLToPath(new URL('../bin/hookgate.js', import.meta.url))
 const RECORDS = Number(process.argv[2] ?? 10_000)
 
 function record (i: number, event: AuditEventName = 'request'): AuditEntry {

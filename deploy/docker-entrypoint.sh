@@ -10,7 +10,7 @@
 #   HOOKGATE_CONFIG     config file when the arguments have no --config (default /etc/hookgate/hookgate.yaml)
 #   HOOKGATE_STATE_DIR  the config's state_dir, which this script cannot read from YAML (default /var/lib/hookgate)
 #   HOOKGATE_NODE       the node binary (default: node on PATH)
-#   HOOKGATE_BIN        hookgate's entry file (default /app/bin/hookgate.ts)
+#   HOOKGATE_BIN        hookgate's entry file (default /app/bin/hookgate.js)
 set -eu
 
 # sysexits.h: a missing or unreadable config is a usage error, an unwritable state directory a
@@ -19,7 +19,7 @@ EX_USAGE=64
 EX_CANTCREAT=73
 
 node_bin=${HOOKGATE_NODE:-node}
-hookgate_bin=${HOOKGATE_BIN:-/app/bin/hookgate.ts}
+hookgate_bin=${HOOKGATE_BIN:-/app/bin/hookgate.js}
 state_dir=${HOOKGATE_STATE_DIR:-/var/lib/hookgate}
 # Exported so that hookgate, given no --config, reads the same file this script checked.
 HOOKGATE_CONFIG=${HOOKGATE_CONFIG:-/etc/hookgate/hookgate.yaml}

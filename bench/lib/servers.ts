@@ -22,13 +22,13 @@ export interface Server {
 }
 
 export interface StartOptions {
-  /** hookgate's entry point (default: bin/hookgate.ts of this checkout). */
+  /** hookgate's entry point (default: bin/hookgate.js of this checkout). */
   hookgateBin?: string
   /** Extra Node flags for hookgate (e.g. --cpu-prof). */
   nodeArgs?: string[]
 }
 
-export const HOOKGATE_BIN = fileURLToPath(new URL('../../bin/hookgate.ts', import.meta.url))
+export const HOOKGATE_BIN = fileURLToPath(new URL('../../bin/hookgate.js', import.meta.url))
 const contender = (file: string): string => fileURLToPath(new URL(`../contenders/${file}`, import.meta.url))
 
 // Servers see no more of the bench's environment than a service would.

@@ -55,7 +55,7 @@ Options:
   --profile [LOAD]     instead of the sections: profile hookgate (node --cpu-prof) under the
                        run (default) or reject load and print the top functions by self time
   --out FILE           results file (default bench/results.json)
-  --hookgate-bin FILE  hookgate entry point to start (default bin/hookgate.ts of this
+  --hookgate-bin FILE  hookgate entry point to start (default bin/hookgate.js of this
                        checkout; point it at another checkout to compare versions)
   -h, --help           show this help
 `

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-export const BIN = fileURLToPath(new URL('../../bin/hookgate.ts', import.meta.url))
+export const BIN = fileURLToPath(new URL('../../bin/hookgate.js', import.meta.url))
 
 export interface CliResult {
   code: number | null

@@ -12,13 +12,13 @@ describe('the gateway\'s Node flags', () => {
   it('are given by the systemd unit, before the entry file', () => {
     const unit = readFileSync(join(ROOT, 'deploy/hookgate.service'), 'utf8')
     const execStart = /^ExecStart=(.*)$/m.exec(unit)?.[1] ?? ''
-    expect(execStart).toBe(`/usr/bin/node ${SERVE_NODE_FLAGS.join(' ')} /opt/hookgate/bin/hookgate.ts serve --config /etc/hookgate/hookgate.yaml`)
+    expect(execStart).toBe(`/usr/bin/node ${SERVE_NODE_FLAGS.join(' ')} /opt/hookgate/bin/hookgate.js serve --config /etc/hookgate/hookgate.yaml`)
   })
 
   it('are given by npm start and by the hookgate command\'s first line', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
-    expect(pkg.scripts.start).toBe(`node ${SERVE_NODE_FLAGS.join(' ')} bin/hookgate.ts serve`)
-    const shebang = readFileSync(join(ROOT, 'bin/hookgate.ts'), 'utf8').split('\n')[0]
+    expect(pkg.scripts.start).toBe(`node ${SERVE_NODE_FLAGS.join(' ')} bin/hookgate.js serve`)
+    const shebang = readFileSync(join(ROOT, 'bin/hookgate.js'), 'utf8').split('\n')[0]
     expect(shebang).toBe(`#!/usr/bin/env -S node ${SERVE_NODE_FLAGS.join(' ')}`)
   })
 })

@@ -1,4 +1,4 @@
-// A real gateway as a child process (`node bin/hookgate.ts serve`), for black-box reliability tests:
+// A real gateway as a child process (`node bin/hookgate.js serve`), for black-box reliability tests:
 // it can be killed with any signal, restarted on the same state directory, and its agents found by
 // the marker the gateway puts in their environment (HOOKGATE_RUN_ID=<run id>), setsid escapees
 // included. Everything started here is killed (SIGKILL) and removed by cleanupGatewayProcesses(),
@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url'
 import { SERVE_NODE_FLAGS } from '../../src/cli/serve-node-flags.ts'
 import { signHmacSha256 } from './sign.ts'
 
-export const BIN = fileURLToPath(new URL('../../bin/hookgate.ts', import.meta.url))
+export const BIN = fileURLToPath(new URL('../../bin/hookgate.js', import.meta.url))
 export const CHAOS_AGENT = fileURLToPath(new URL('../fixtures/chaos-agent.mjs', import.meta.url))
 
 export const SECRET = '0123456789abcdef0123456789abcdef'
