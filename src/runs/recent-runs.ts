@@ -25,11 +25,15 @@ export class RecentRuns {
     this.#now = now
   }
 
-  /** `run` is final and recorded: it never changes again. */
+  /**
+   * `run` is final and recorded: it never changes again. Its in-memory event log (up to a megabyte)
+   * is let go down to the result: a run no longer live is streamed from the store.
+   */
   keep (run: RunState): void {
     this.#drop(run.id)
     const chars = run.finalSnapshot().output.length
     if (chars > this.#limits.outputChars) return
+    run.log.shrink(0)
     this.#runs.set(run.id, { run, at: this.#now(), chars })
     this.#chars += chars
     for (const [id] of this.#runs) {

@@ -308,6 +308,16 @@ describe('RunRegistry: runs that just finished', () => {
     expect(run.finalJson()).toBe(JSON.stringify(run.finalSnapshot()))
   })
 
+  it('keeps it without its event log, down to the result, and streams it from the store', async () => {
+    const { registry } = counted({ execute: streaming(50) })
+    const { run } = await accepted(registry, 1)
+    await run.finished
+    expect(run.log.oldestSeq).toBe(run.log.lastSeq)
+    const page = await registry.eventSource(run).read(0)
+    const events = 'frames' in page ? page.frames.bytes.toString().match(/^event: \w+$/gm) : page.events.map((e) => `event: ${e.event}`)
+    expect(events).toEqual(['event: run', 'event: run', ...Array(50).fill('event: text'), 'event: result'])
+  })
+
   it('reads it from the store once it is older than the age bound', async () => {
     const { registry, store, clock } = counted()
     const { run } = await accepted(registry, 1)
