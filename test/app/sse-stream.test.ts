@@ -406,7 +406,9 @@ describe('GET /v1/runs/{id}/events', () => {
     expect(run.isFinal).toBe(false)
     await waitFor('the run to finish', async () => FINAL.includes((await getRun(base, id, token)).status as string))
     expect(await getRun(base, id, token)).toMatchObject({ status: 'succeeded', exit_code: 0 })
-    expect(run.log.since(0, 1000).events.filter((e) => e.event === 'text').map((e) => (e.data as { text: string }).text).join(''))
+    // Every text event, as stored (once finished, the run's in-memory log keeps only its result).
+    const { events } = await gw.app.gateway.registry.store.readEvents(id, 0, 1000)
+    expect(events.filter((e) => e.event === 'text').map((e) => (e.data as { text: string }).text).join(''))
       .toBe('Received 10 characters.')
   })
 
