@@ -13,6 +13,7 @@ import { join } from 'node:path'
 // and compiling every module, about 300 ms and 15 MB less. Per user, never a shared temporary
 // directory: a cache someone else could write is code we would run. Without a usable directory Node
 // just compiles as usual.
+//
 // The processes hookgate starts for itself (its spawner) are given the same cache through
 // NODE_COMPILE_CACHE; without it the spawner stripped its modules' types at every start, loading the
 // stripper into a process that exists to stay small (81 MB at rest instead of 52).

@@ -137,11 +137,11 @@ async function attempt (spec: RunSpec, profile: AgentProfile, scratchDir: Scratc
   const emit = (event: AgentEvent): void => {
     if (finished) return
     if (event.type === 'text') {
-      if (profile.mergeText !== true) streamed.add(event.data.text)
       if (profile.mergeText === true) {
         mergedText = (mergedText ?? '') + event.data.text
         return
       }
+      streamed.add(event.data.text)
     }
     flushText()
     emitSafely(spec, event)

@@ -366,10 +366,10 @@ export class RunRegistry {
     return this.#live.has(id) || this.#handingOver.has(id)
   }
 
-  /** A run by id: the live one if this process runs it, else as stored. */
+  /** A run by id: the one in memory if this process runs it or just finished it, else as stored. */
   async get (id: string): Promise<RunState | null> {
-    const live = this.#live.get(id) ?? this.#recent.get(id)
-    if (live !== undefined) return live
+    const held = this.#live.get(id) ?? this.#recent.get(id)
+    if (held !== undefined) return held
     const stored = await this.#opts.store.getRun(id)
     return stored === null ? null : this.#view(stored)
   }
