@@ -25,7 +25,6 @@ import adminRunsRoute from './routes/admin-runs.ts'
 import runsLiveRoute from './routes/runs-live.ts'
 import consoleRoute from './routes/console.ts'
 import { RequestLimits } from './hooks/request-limits.ts'
-import { EventEncoder } from './sse/event-encoder.ts'
 import { DEFAULT_SSE_OPTIONS, type SseOptions } from './sse/sse-stream.ts'
 
 /** How long open event streams get to send their run's result before the sockets are closed. */
@@ -69,7 +68,7 @@ export async function buildApp (config: Config, opts: AppOptions): Promise<Fasti
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } }
   }).withTypeProvider<TypeBoxTypeProvider>()
 
-  const sse: SseOptions = { ...DEFAULT_SSE_OPTIONS, ...opts.sse, encoder: new EventEncoder() }
+  const sse: SseOptions = { ...DEFAULT_SSE_OPTIONS, ...opts.sse, encoder: gateway.encoder }
   app.decorate('gateway', gateway)
 
   // Stop accepting the moment shutdown begins; health routes answer for themselves.

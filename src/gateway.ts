@@ -29,6 +29,7 @@ import { createHttpOutbound } from './delivery/http-outbound.ts'
 import type { Outbound } from './delivery/outbound.ts'
 import { adapterFor } from './platforms/index.ts'
 import { StreamTracker } from './sse/stream-tracker.ts'
+import { EventEncoder } from './sse/event-encoder.ts'
 import { restartOnlyChanges } from './config/reload-rules.ts'
 import type { ConfigReader } from './config/reload.ts'
 import { secretScrubberFor } from './secrets/configured-secrets.ts'
@@ -101,6 +102,8 @@ export class Gateway {
   readonly confirmations: ConfirmationStore<PendingConfirmation>
   readonly registry: RunRegistry
   readonly streams = new StreamTracker()
+  /** Every stream's frames, encoded once; told when a run's memory lets go of an event, so its frame is freed. */
+  readonly encoder = new EventEncoder()
   /** Removes configured secrets from log lines; follows reloads (and keeps the secrets rotated out). */
   readonly logScrubber: LogScrubber
   #compiled: Compiled
@@ -172,6 +175,7 @@ export class Gateway {
         ...(deps.bwrapPath !== undefined ? { bwrapPath: deps.bwrapPath } : {})
       }),
       hooks: {
+        onEventDropped: (event) => { this.encoder.forget(event) },
         onAccepted: (run) => deps.audit.append({ ...who(run.snapshot()), event: 'accepted', command: run.request.command, ...this.#prompt(run.request.prompt), ...(run.request.via !== undefined ? { via: run.request.via } : {}) }),
         onAcceptedDurable: async () => { await deps.audit.synced?.() },
         onStarted: (run, pid) => {

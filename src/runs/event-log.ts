@@ -9,10 +9,16 @@ export interface EventLogLimits {
   maxBytes: number
 }
 
+export interface EventLogOptions extends EventLogLimits {
+  /** Called with each event the log lets go of, so what was made from it can be freed (its stream frame). */
+  onDrop?: (event: RunEvent) => void
+}
+
 type NewEvent = RunEvent extends infer E ? E extends RunEvent ? Omit<E, 'seq'> : never : never
 
 export class EventLog {
   readonly #limits: EventLogLimits
+  readonly #onDrop: ((event: RunEvent) => void) | undefined
   // Dropped slots are nulled at once (so their data can be collected) and the array is compacted
   // now and then; without the first, up to 1024 dropped events would stay reachable.
   #events: Array<{ event: RunEvent, bytes: number } | null> = []
@@ -36,8 +42,9 @@ export class EventLog {
    */
   #wakeDue = false
 
-  constructor (limits: EventLogLimits, nextSeq = 1) {
-    this.#limits = limits
+  constructor (opts: EventLogOptions, nextSeq = 1) {
+    this.#limits = { maxEvents: opts.maxEvents, maxBytes: opts.maxBytes }
+    this.#onDrop = opts.onDrop
     this.#nextSeq = nextSeq
   }
 
@@ -115,9 +122,11 @@ export class EventLog {
     // The newest event is never dropped: every reader must be able to end on the final result.
     while (this.#events.length - this.#head > 1 &&
       (this.#events.length - this.#head > limits.maxEvents || this.#bytes > limits.maxBytes)) {
-      this.#bytes -= (this.#events[this.#head] as { bytes: number }).bytes
+      const dropped = this.#events[this.#head] as { event: RunEvent, bytes: number }
+      this.#bytes -= dropped.bytes
       this.#events[this.#head] = null
       this.#head++
+      this.#onDrop?.(dropped.event)
     }
     if (this.#head > 1024 && this.#head * 2 > this.#events.length) {
       this.#events = this.#events.slice(this.#head)

@@ -14,7 +14,7 @@ import type { Run, RunEvent, RunStatus } from '../schemas/run.ts'
 import type { DeliveryChannel, ProcessRecord, RunStore, StoredRun } from '../store/run-store.ts'
 import { StoreUnavailableError } from '../store/run-store.ts'
 import { isShared, QUEUE_OWNER, type SharedStore } from '../store/shared-store.ts'
-import type { EventLogLimits } from './event-log.ts'
+import type { EventLogLimits, EventLogOptions } from './event-log.ts'
 import { newRunId, newRunToken } from './ids.ts'
 import { RunState, STORED_PAGE, type RunRequest } from './run-state.ts'
 import { EventWriter } from './event-writer.ts'
@@ -68,6 +68,8 @@ export interface RegistryHooks {
   onRecovered?: (run: Run, reason: RecoveryReason, killed: number) => void
   /** Something could not be recorded and will be retried. */
   onDeferred?: (what: string, error: unknown) => void
+  /** A live run's in-memory log let go of this event (the streams' encoder frees its frame). */
+  onEventDropped?: (event: RunEvent) => void
 }
 
 export interface RegistryOptions {
@@ -159,6 +161,12 @@ export class RunRegistry {
     })
   }
 
+  /** What a live run's in-memory log keeps, and whom it tells about what it lets go of. */
+  #ring (): EventLogOptions {
+    const onDrop = this.#opts.hooks.onEventDropped
+    return onDrop === undefined ? this.#opts.ring : { ...this.#opts.ring, onDrop }
+  }
+
   get store (): RunStore { return this.#opts.store }
   get running (): number { return this.#running }
   get queued (): number { return this.#waiting.length }
@@ -197,7 +205,7 @@ export class RunRegistry {
       const now = this.#opts.now()
       const token = newRunToken()
       const id = newRunId(now)
-      const run = RunState.create(id, request, token, new Date(now), this.#opts.demo, this.#opts.ring, (e) => this.#events.push(id, e))
+      const run = RunState.create(id, request, token, new Date(now), this.#opts.demo, this.#ring(), (e) => this.#events.push(id, e))
       // A duplicate that finds this run while its write is still being synced waits for this, so it is
       // answered with the live run (which it can follow and wait for), not a stored snapshot.
       let settled!: () => void
@@ -333,7 +341,7 @@ export class RunRegistry {
       run: stored.run,
       request: stored.request,
       tokenHash: Buffer.from(stored.tokenHash, 'hex'),
-      limits: this.#opts.ring,
+      limits: this.#ring(),
       nextSeq: await store.lastSeq(id) + 1,
       onAppend: (e) => this.#events.push(id, e)
     })

@@ -5,7 +5,7 @@ import { timingSafeEqual } from 'node:crypto'
 import type { PermissionEvent, Run, RunEvent, RunStatus } from '../schemas/run.ts'
 import { FINAL_STATUSES } from '../schemas/run.ts'
 import type { AgentEvent, AgentOutcome } from '../runner/agent-event.ts'
-import { EventLog, type EventLogLimits } from './event-log.ts'
+import { EventLog, type EventLogOptions } from './event-log.ts'
 import { jsonOf, knownJsonOf } from './event-json.ts'
 import { keepRunJson, type OutputJson } from './result-json.ts'
 import { StoredPages } from './stored-pages.ts'
@@ -37,7 +37,7 @@ export interface RunStateInit {
   run: Run
   request: RunRequest
   tokenHash: Buffer
-  limits: EventLogLimits
+  limits: EventLogOptions
   /** Seq the first new event gets (1 for a new run). */
   nextSeq?: number
   /** Called with every event as it is appended, in order (the registry persists them). */
@@ -66,7 +66,7 @@ export class RunState {
   readonly finished: Promise<void>
 
   /** A new run, `queued`, whose first event is the run object. */
-  static create (id: string, request: RunRequest, token: string, now: Date, demo: boolean, limits: EventLogLimits, onAppend?: (e: RunEvent) => void): RunState {
+  static create (id: string, request: RunRequest, token: string, now: Date, demo: boolean, limits: EventLogOptions, onAppend?: (e: RunEvent) => void): RunState {
     const run: Run = {
       id,
       caller: request.caller,

@@ -22,4 +22,6 @@ export interface FramePage {
   lastSeq: number
   /** The last event is the run's `result`. */
   result: boolean
+  /** `bytes` is the whole of its own ArrayBuffer, referenced nowhere else: the stream frees it once written. */
+  owned?: boolean
 }

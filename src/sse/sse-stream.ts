@@ -6,6 +6,7 @@
 import type { ServerResponse } from 'node:http'
 import { EventEncoder } from './event-encoder.ts'
 import { formatEvent, type FramePage, type StreamEvent } from './format-event.ts'
+import { freeNow } from './frame-memory.ts'
 import { Heartbeat } from './heartbeat.ts'
 import { StreamWriter } from './stream-writer.ts'
 
@@ -93,7 +94,9 @@ export async function streamRun (res: ServerResponse, source: RunEventSource, af
     for (;;) {
       const page = await source.read(cursor)
       if ('frames' in page) {
-        const written = writer.write(page.frames.bytes)
+        const bytes = page.frames.bytes
+        // A page read for this reader alone: freed once the socket has it (frame-memory.ts).
+        const written = writer.write(bytes, page.frames.owned === true ? (error) => { if (error == null) freeNow(bytes.buffer) } : undefined)
         if (written !== true && !(await written)) return
         cursor = page.frames.lastSeq
         if (page.frames.result) return
@@ -110,8 +113,8 @@ export async function streamRun (res: ServerResponse, source: RunEventSource, af
       // Synchronous while the socket takes the bytes: a promise per write per client would be
       // millions of objects for the collector when a thousand clients follow one run.
       for (let i = 0; i < events.length;) {
-        const { bytes, end } = encoder.chunk(events, i, opts.highWaterBytes)
-        const written = writer.write(bytes)
+        const { bytes, end, written: onWritten } = encoder.chunk(events, i, opts.highWaterBytes)
+        const written = writer.write(bytes, onWritten)
         if (written !== true && !(await written)) return
         const last = events[end - 1] as StreamEvent
         cursor = last.seq

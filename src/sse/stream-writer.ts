@@ -28,11 +28,16 @@ export class StreamWriter {
     gone.addEventListener('abort', this.#onGone)
   }
 
-  /** True when written (or queued within the bound); a promise when it had to wait: false once the client is gone or cut off. */
-  write (chunk: string | Buffer): boolean | Promise<boolean> {
+  /**
+   * True when written (or queued within the bound); a promise when it had to wait: false once the
+   * client is gone or cut off. `onWritten` is the write's callback: called once the socket has
+   * handed all of `chunk` to the kernel, or with an error; not at all when nothing was written.
+   */
+  write (chunk: string | Buffer, onWritten?: (error?: Error | null) => void): boolean | Promise<boolean> {
     const res = this.#res
     if (this.#gone.aborted || res.destroyed) return false
-    if (res.write(chunk) || res.writableLength <= this.#opts.highWaterBytes) return true
+    const written = onWritten === undefined ? res.write(chunk) : res.write(chunk, onWritten)
+    if (written || res.writableLength <= this.#opts.highWaterBytes) return true
     return new Promise<boolean>((resolve) => {
       this.#settle = resolve
       // Restarted at every wait, so when it fires during one, that wait has lasted stallMs.

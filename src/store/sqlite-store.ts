@@ -221,7 +221,7 @@ export class SqliteStore implements RunStore {
       const n = Number(row.n)
       if (n === 0 || Number(row.first) !== afterSeq + 1 || Number(row.last) !== afterSeq + n) return null
       const frames = row.frames as Uint8Array
-      return { bytes: Buffer.from(frames.buffer, frames.byteOffset, frames.byteLength), lastSeq: Number(row.last), result: Number(row.result) === 1 }
+      return { bytes: Buffer.from(frames.buffer, frames.byteOffset, frames.byteLength), lastSeq: Number(row.last), result: Number(row.result) === 1, owned: frames.byteOffset === 0 && frames.byteLength === frames.buffer.byteLength }
     })
   }
 

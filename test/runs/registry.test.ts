@@ -10,6 +10,7 @@ import type { AgentOutcome } from '../../src/runner/agent-event.ts'
 import { RunRegistry, type Executor, type ProcessControl, type RegistryOptions } from '../../src/runs/registry.ts'
 import type { RunRequest } from '../../src/runs/run-state.ts'
 import type { ProcessRecord } from '../../src/store/run-store.ts'
+import type { RunEvent } from '../../src/schemas/run.ts'
 import { SqliteStore } from '../../src/store/sqlite-store.ts'
 
 const request = (n: number): RunRequest => ({ caller: 'ci', user: 'ana', thread: null, command: 'run', prompt: `run ${n}`, tools: { allow: [], deny: [] } })
@@ -204,6 +205,24 @@ describe('RunRegistry recording the outcome', () => {
     const seqs = page.events.map((e) => e.seq)
     expect(seqs).toEqual(Array.from({ length: 300 }, (_, i) => seqs[0]! + i))
     expect(await store.lastSeq(run.id)).toBe(run.log.lastSeq)
+  })
+})
+
+describe('RunRegistry events let go of', () => {
+  it('tells onEventDropped of every event the ring drops, oldest first, and of none it keeps', async () => {
+    const dropped: RunEvent[] = []
+    const { registry } = harness(stateDir(), {
+      execute: streaming(500),
+      ring: { maxEvents: 50, maxBytes: 1 << 20 },
+      hooks: { onEventDropped: (event) => { dropped.push(event) } }
+    })
+    const { run } = await accepted(registry, 1)
+    await run.finished
+    const kept = run.log.since(0).events
+    expect(kept[0]!.seq).toBeGreaterThan(1)
+    // Every event before the first kept one, each once, in order; the live log drops none it keeps.
+    expect(dropped.map((e) => e.seq)).toEqual(Array.from({ length: kept[0]!.seq - 1 }, (_, i) => i + 1))
+    expect(dropped.filter((e) => kept.includes(e))).toEqual([])
   })
 })
 

@@ -499,6 +499,10 @@ describe('sqlite store frames', () => {
     expect(all?.bytes.toString('utf8')).toBe(wire(events))
     expect(all?.bytes.equals(Buffer.from(wire(events)))).toBe(true)
     expect({ lastSeq: all?.lastSeq, result: all?.result }).toEqual({ lastSeq: 6, result: true })
+    // Each page is a fresh buffer of its own, which the stream releases once the socket has it.
+    expect(all?.owned).toBe(true)
+    expect(all?.bytes.buffer.byteLength).toBe(all?.bytes.length)
+    expect(all?.bytes.buffer).not.toBe((await store.readFrames('run_f', 0, 100, 1_000_000))?.bytes.buffer)
 
     const middle = await store.readFrames('run_f', 1, 3, 1_000_000)
     expect(middle?.bytes.toString('utf8')).toBe(wire(events.slice(1, 4)))

@@ -37,9 +37,13 @@ export type SpawnerEvent =
 /**
  * Output bytes a process may have in flight (read by the spawner, not yet consumed by the gateway)
  * before the spawner stops reading its pipes, so a slow consumer makes the kernel block the agent
- * instead of the spawner or the channel buffering without end.
+ * instead of the spawner or the channel buffering without end. Two acknowledgement steps: enough to
+ * keep the pipe flowing, and short enough that a message's buffer is consumed before it outlives
+ * V8's young generation. With 1 MiB, messages waited long enough in the gateway's queue to be
+ * promoted, and then waited for a full collection: the gateway's ArrayBuffers peaked at 29–51 MB in
+ * G-SSE-2's 20 MB run, against 12–22 MB with this window (docs/reliability.md).
  */
-export const OUTPUT_WINDOW_BYTES = 1024 * 1024
+export const OUTPUT_WINDOW_BYTES = 128 * 1024
 /** The gateway acknowledges consumed output in steps of this much (or when it has caught up). */
 export const ACK_STEP_BYTES = 64 * 1024
 /** Skipped bytes are reported once this many have accumulated, or after SKIP_REPORT_MS. */

@@ -12,13 +12,13 @@
 import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { ADMIN_TOKEN, cleanupGatewayProcesses, postSigned, sleep, startGatewayProcess, waitFor, type GatewayProcess } from '../../helpers/gateway-process.ts'
-import { burstConfig, burstPrompt } from '../burst-config.ts'
-import { EventOrder } from '../event-order.ts'
-import { inMiB, MIB, watchRss } from '../proc-watch.ts'
-import { sampleValue, scrape } from '../scrape-metrics.ts'
-import { openSse, stalledClient, type StalledClient } from '../sse-clients.ts'
-import { body, expectBooksBalance, getRun } from '../util.ts'
+import { ADMIN_TOKEN, cleanupGatewayProcesses, postSigned, sleep, startGatewayProcess, waitFor, type GatewayProcess } from '../helpers/gateway-process.ts'
+import { burstConfig, burstPrompt } from './burst-config.ts'
+import { EventOrder } from './event-order.ts'
+import { inMiB, MIB, watchRss } from './proc-watch.ts'
+import { sampleValue, scrape } from './scrape-metrics.ts'
+import { openSse, stalledClient, type StalledClient } from './sse-clients.ts'
+import { body, expectBooksBalance, getRun } from './util.ts'
 
 afterEach(cleanupGatewayProcesses)
 
