@@ -220,15 +220,24 @@ export class AuditLog implements AuditSink {
     this.#anchor?.close()
   }
 
-  /** One group sync of the live file, through a descriptor of its own (rotation may close ours). */
+  /**
+   * One group sync of the live file on the thread pool. Records written before it starts are in the
+   * file it syncs, or in a rotated one that rotation synced before renaming it.
+   */
   async #syncLive (): Promise<void> {
     const upTo = this.#seq
+    const live = this.#live
     try {
-      const handle = await open(this.path, 'r')
-      try {
-        await handle.datasync()
-      } finally {
-        await handle.close()
+      if (live?.isOpen === true) {
+        await live.syncInBackground()
+      } else {
+        // Closed by a failed roll-back: the file at the path is what the next append continues.
+        const handle = await open(this.path, 'r')
+        try {
+          await handle.datasync()
+        } finally {
+          await handle.close()
+        }
       }
     } catch (err) {
       this.#fault ??= errnoCode(err)

@@ -1,7 +1,7 @@
 // The live file's descriptor and size. A record is one write of a whole line; if any part of the
 // write fails, the file is cut back to its previous size, so it never holds a torn line and the
 // caller can report the record as not written.
-import { closeSync, constants, fdatasyncSync, fchmodSync, fstatSync, ftruncateSync, openSync, statSync, writeSync } from 'node:fs'
+import { closeSync, constants, fdatasync, fdatasyncSync, fchmodSync, fstatSync, ftruncateSync, openSync, statSync, writeSync } from 'node:fs'
 import { endOfLastLine, lastLine } from './tail.ts'
 
 export class LiveFile {
@@ -10,6 +10,9 @@ export class LiveFile {
   #size: number
   readonly #dev: number
   readonly #ino: number
+  /** Syncs under way on the thread pool, and a descriptor whose close waits for them. */
+  #syncing = 0
+  #closeAfterSync: number | null = null
 
   private constructor (path: string, fd: number) {
     this.path = path
@@ -61,7 +64,7 @@ export class LiveFile {
    */
   append (data: Buffer): void {
     const fd = this.#fd
-    if (fd === null) throw Object.assign(new Error('audit log descriptor closed'), { code: 'EBADF' })
+    if (fd === null) throw closedError()
     const before = this.#size
     try {
       let done = 0
@@ -75,13 +78,32 @@ export class LiveFile {
   }
 
   sync (): void {
-    if (this.#fd === null) throw Object.assign(new Error('audit log descriptor closed'), { code: 'EBADF' })
+    if (this.#fd === null) throw closedError()
     fdatasyncSync(this.#fd)
+  }
+
+  /**
+   * fdatasync on libuv's thread pool. The descriptor stays open until the sync ends, even when close()
+   * comes first: a number closed and reused under a running sync would sync some other file and
+   * report this one durable.
+   */
+  syncInBackground (): Promise<void> {
+    const fd = this.#fd
+    if (fd === null) return Promise.reject(closedError())
+    this.#syncing++
+    return new Promise((resolve, reject) => fdatasync(fd, (error) => {
+      if (--this.#syncing === 0 && this.#closeAfterSync !== null) {
+        closeQuietly(this.#closeAfterSync)
+        this.#closeAfterSync = null
+      }
+      if (error === null) resolve()
+      else reject(error)
+    }))
   }
 
   /** Cuts the file to `size` (a torn tail, or the rest of a record that was reported as not written). */
   truncate (size: number): void {
-    if (this.#fd === null) throw Object.assign(new Error('audit log descriptor closed'), { code: 'EBADF' })
+    if (this.#fd === null) throw closedError()
     ftruncateSync(this.#fd, size)
     this.#size = size
   }
@@ -117,9 +139,11 @@ export class LiveFile {
   }
 
   close (): void {
-    if (this.#fd === null) return
-    try { closeSync(this.#fd) } catch { /* already gone: nothing to release */ }
+    const fd = this.#fd
+    if (fd === null) return
     this.#fd = null
+    if (this.#syncing > 0) this.#closeAfterSync = fd
+    else closeQuietly(fd)
   }
 
   #rollBack (size: number): void {
@@ -129,4 +153,12 @@ export class LiveFile {
       this.close()
     }
   }
+}
+
+function closeQuietly (fd: number): void {
+  try { closeSync(fd) } catch { /* already gone: nothing to release */ }
+}
+
+function closedError (): Error {
+  return Object.assign(new Error('audit log descriptor closed'), { code: 'EBADF' })
 }

@@ -101,22 +101,33 @@ export function listProcesses (): ProcessEntry[] {
  * thread, or another user's process when we are not root.
  */
 export function hasEnvMarker (pid: number, name: string, value: string): boolean {
-  if (!isPid(pid)) return false
+  return envValues(pid, name)?.includes(value) ?? false
+}
+
+/**
+ * Every value `name` has in the process's environment (an environment block may hold a name more
+ * than once), or null when it cannot be read (see hasEnvMarker).
+ */
+export function envValues (pid: number, name: string): string[] | null {
+  if (!isPid(pid)) return null
   let environ: Buffer
   try {
     environ = readFileSync(`/proc/${pid}/environ`)
   } catch {
-    return false
+    return null
   }
-  const wanted = Buffer.from(`${name}=${value}`)
+  const prefix = Buffer.from(`${name}=`)
+  const values: string[] = []
   let start = 0
   while (start < environ.length) {
     const nul = environ.indexOf(0, start)
     const end = nul === -1 ? environ.length : nul
-    if (end - start === wanted.length && environ.subarray(start, end).equals(wanted)) return true
+    if (end - start >= prefix.length && environ.subarray(start, start + prefix.length).equals(prefix)) {
+      values.push(environ.toString('latin1', start + prefix.length, end))
+    }
     start = end + 1
   }
-  return false
+  return values
 }
 
 function readEntry (pid: number, buffer: Buffer = Buffer.allocUnsafe(STAT_BUFFER_BYTES)): ProcessEntry | null {

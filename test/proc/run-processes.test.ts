@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { currentBootId, hasEnvMarker, listProcesses, processIdentity } from '../../src/proc/process-table.ts'
 import { RUN_MARKER_VAR } from '../../src/proc/run-marker.ts'
-import { findRunProcesses, killRunProcesses, recordFor, type RunProcessRecord } from '../../src/proc/run-processes.ts'
+import { findRunProcesses, killEachRun, killRunProcesses, recordFor, type RunProcessRecord } from '../../src/proc/run-processes.ts'
 import { firstLine, fixture, isAlive, Spawned, waitFor } from './helpers.ts'
 
 interface Tree { leader: number, member: number, cleared: number, escapee: number, nested: number }
@@ -180,5 +180,29 @@ describe('killRunProcesses', () => {
     expect(killRunProcesses(recordFor(runId, process.pid)!, 'SIGCONT')).toBe(0)
     const parent = processIdentity(process.ppid)!
     expect(killRunProcesses({ runId, pid: process.ppid, pgid: parent.pgid, startTicks: parent.startTicks, bootId: parent.bootId }, 'SIGCONT')).toBe(0)
+  })
+})
+
+describe('killEachRun', () => {
+  it('kills several runs from shared scans, counts each run apart and leaves the rest alone', async () => {
+    const [a, b, spared] = [spawned.newRunId(), spawned.newRunId(), spawned.newRunId()]
+    const [treeA, treeB, treeSpared] = [await startTree(a), await startTree(b), await startTree(spared)]
+    const stranger = await startSleeper({ detached: true })
+    const counts = killEachRun([
+      { target: recordFor(a, treeA.leader)!, signal: 'SIGKILL' },
+      // Marker only, and its group left to the caller: only the escapee and its child.
+      { target: { runId: b }, signal: 'SIGKILL', options: { exceptPgid: treeB.leader } },
+      { target: { runId: spared, bootId: '00000000-0000-0000-0000-000000000000' }, signal: 'SIGKILL' }
+    ])
+    expect(counts).toEqual([5, 2, 0])
+    expect(await allDead([...treePids(treeA), treeB.escapee, treeB.nested])).toBe(true)
+    for (const pid of [treeB.leader, treeB.member, treeB.cleared, ...treePids(treeSpared), stranger]) expect(isAlive(pid)).toBe(true)
+  })
+
+  it('refuses a malformed run id before signalling anything', async () => {
+    const runId = spawned.newRunId()
+    const tree = await startTree(runId)
+    expect(() => killEachRun([{ target: { runId }, signal: 'SIGKILL' }, { target: { runId: 'has space' }, signal: 'SIGKILL' }])).toThrow(RangeError)
+    for (const pid of treePids(tree)) expect(isAlive(pid)).toBe(true)
   })
 })

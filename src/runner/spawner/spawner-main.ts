@@ -4,15 +4,15 @@
 // gateway's memory. Here it costs the spawner's few megabytes, on another core. It imports nothing
 // but Node's own modules and the /proc readers, so that it stays small (and fast to fork). It also
 // does the /proc scans that find a finished run's escaped processes, which cost milliseconds on a busy
-// machine. docs/architecture.md has the measurements behind the choice.
+// machine, several runs to a scan (sweep-queue.ts). docs/architecture.md has the measurements behind the choice.
 //
 // It relays output instead of handing the pipes over: a pipe's descriptor can be passed over the IPC
 // channel, but the spawner's own stream may already have read from it by then, and those bytes would
 // be lost. Relaying is one extra copy of what agents print, which is little.
 import { spawn, type ChildProcess } from 'node:child_process'
 import type { Readable } from 'node:stream'
-import { killRunProcesses } from '../../proc/run-processes.ts'
 import { PastCapFilter } from './past-cap-filter.ts'
+import { SweepQueue } from './sweep-queue.ts'
 import { OUTPUT_WINDOW_BYTES, PAST_CAP_TAIL_BYTES, SKIP_REPORT_BYTES, SKIP_REPORT_MS, type SpawnerEvent, type SpawnerRequest } from './protocol.ts'
 
 type Stream = 'stdout' | 'stderr'
@@ -53,6 +53,7 @@ const COLLECT_EVERY_BYTES = 1024 * 1024
 function main (): void {
   const children = new Map<number, Child>()
   const collector = new ReadCollector()
+  const sweeps = new SweepQueue()
 
   // Signals meant for the gateway (a terminal's Ctrl-C reaches the whole foreground group) must not
   // take the spawner down under it: the gateway stops its runs itself, then lets us go.
@@ -62,6 +63,7 @@ function main (): void {
   // go now (as a gateway's restart would find and kill them), and so does the spawner.
   process.on('disconnect', () => {
     for (const child of children.values()) killGroup(child.process, 'SIGKILL')
+    sweeps.flush()
     process.exit(0)
   })
 
@@ -73,7 +75,7 @@ function main (): void {
       case 'stdin': children.get(message.id)?.process.stdin?.write(message.text); break
       case 'stdin-end': children.get(message.id)?.process.stdin?.end(); break
       case 'release': release(children.get(message.id)); break
-      case 'sweep': sweep(message); break
+      case 'sweep': sweeps.add({ target: message.query, signal: message.signal, options: message.exceptPgid === undefined ? {} : { exceptPgid: message.exceptPgid } }); break
     }
   })
 }
@@ -194,14 +196,6 @@ function reportSkipped (id: number, pipe: Pipe, force: boolean): void {
 
 function release (child: Child | undefined): void {
   for (const pipe of child?.pipes ?? []) pipe.readable.destroy()
-}
-
-function sweep (request: Extract<SpawnerRequest, { t: 'sweep' }>): void {
-  try {
-    killRunProcesses(request.query, request.signal, request.exceptPgid === undefined ? {} : { exceptPgid: request.exceptPgid })
-  } catch {
-    // /proc unreadable in some unexpected way: the group kill the gateway sent still happened.
-  }
 }
 
 function killGroup (child: ChildProcess, signal: NodeJS.Signals): void {
