@@ -127,6 +127,11 @@ export interface RunStore {
    */
   updateRun (run: Run, opts?: { durable?: boolean }): Promise<void>
 
+  /**
+   * Records the agent's process, for a restart to find and stop what a crash left running. Not synced
+   * on its own: a crash of the gateway leaves the operating system's copy intact, and the processes
+   * do not outlive a crash of the machine. The run's next durable write takes it to the disk.
+   */
   setProcess (id: string, process: ProcessRecord): Promise<void>
 
   /**

@@ -1,7 +1,7 @@
 // The SQLite store's durability, observed at the system-call level with strace: a durable write
 // (acceptance, start) is on disk when it settles: the write-ahead log was written and then
 // fdatasync'ed, on the thread pool. Concurrent durable writes share syncs (group commit), and a
-// plain write waits for no sync at all.
+// plain write (a state update, the agent's process record) waits for no sync at all.
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -46,5 +46,15 @@ describe('sqlite store durability', () => {
     expect(syncs).toBeGreaterThanOrEqual(1)
     expect(syncs).toBeLessThan(20)
     expect(burst).not.toContain('F')
+    // The process record: written, not synced (a crash of the gateway keeps it; see RunStore).
+    const recorded = calls.slice(at('burst') + 1, at('process'))
+    expect(recorded).toContain('W')
+    expect(recorded).not.toContain('S')
+    // The result event wrote the final row (not synced); the durable update then syncs it, writing nothing more.
+    const result = calls.slice(at('process') + 1, at('result'))
+    expect(result).toContain('W')
+    expect(result).not.toContain('S')
+    const final = calls.slice(at('result') + 1, at('final'))
+    expect(final).toEqual(['S'])
   })
 })
