@@ -11,6 +11,7 @@
 // be lost. Relaying is one extra copy of what agents print, which is little.
 import { spawn, type ChildProcess } from 'node:child_process'
 import type { Readable } from 'node:stream'
+import { RUN_MARKER_VAR } from '../../proc/run-marker.ts'
 import { PastCapFilter } from './past-cap-filter.ts'
 import { SweepQueue } from './sweep-queue.ts'
 import { OUTPUT_WINDOW_BYTES, PAST_CAP_TAIL_BYTES, SKIP_REPORT_BYTES, SKIP_REPORT_MS, type SpawnerEvent, type SpawnerRequest } from './protocol.ts'
@@ -69,7 +70,12 @@ function main (): void {
 
   process.on('message', (message: SpawnerRequest) => {
     switch (message.t) {
-      case 'spawn': start(children, collector, message); break
+      case 'spawn': {
+        const runId = message.env[RUN_MARKER_VAR]
+        if (runId !== undefined) sweeps.flushFor(runId)
+        start(children, collector, message)
+        break
+      }
       case 'ack': acknowledge(children.get(message.id), message.bytes); break
       case 'cap': cap(children.get(message.id), message); break
       case 'stdin': children.get(message.id)?.process.stdin?.write(message.text); break

@@ -28,6 +28,15 @@ export class SweepQueue {
     this.#timer = wait > 0 ? setTimeout(() => this.flush(), wait) : setImmediate(() => this.flush())
   }
 
+  /**
+   * Before a process of `runId` starts (a retried attempt carries the same run marker): its run's
+   * pending sweeps go first, as they did when every sweep ran on arrival. Run later, a sweep of the
+   * previous attempt would find the new attempt's processes by their marker and kill them.
+   */
+  flushFor (runId: string): void {
+    if (this.#pending.some((request) => request.target.runId === runId)) this.flush()
+  }
+
   /** Runs every pending sweep now (also on the way out, so that no escapee is left behind). */
   flush (): void {
     if (this.#timer !== null) {

@@ -146,6 +146,24 @@ describe('spawner launcher', () => {
     expect(seen.join('')).toBe('leader done')
   })
 
+  it('sweeps a run before starting that run\'s next process, so a retry is not killed by the previous attempt\'s sweep', async () => {
+    const runId = `run_sweep_${process.pid}_${Date.now()}`
+    const marked = (code: string): LaunchSpec => node(code, { env: { HOOKGATE_RUN_ID: runId } })
+    const first = await collect(marked(''))
+    expect(first.exit.code).toBe(0)
+    // A scan just now, so the next sweep is held for the interval between scans.
+    launcher.sweepRun!({ runId: `${runId}_other` }, 'SIGKILL', {})
+    await sleep(5)
+    // What the runner does when an attempt ends: its group and then its marked escapees get SIGKILL;
+    // then the retry starts with the same marker.
+    launcher.sweepRun!({ runId }, 'SIGKILL', {})
+    const retry = await launcher.launch(marked('setTimeout(() => process.stdout.write("survived"), 300)'))
+    let text = ''
+    for await (const c of retry.output) text += Buffer.from(c.chunk).toString()
+    expect(await retry.exited).toEqual({ code: 0, signal: null, spawnError: null })
+    expect(text).toBe('survived')
+  })
+
   it('reports a spawn failure without throwing and without quoting the arguments', async () => {
     const missing = await collect({ argv: ['hookgate-missing-binary', 'secret prompt'], cwd: tmpdir(), env: { PATH: '/usr/bin:/bin' } })
     expect(missing.child.pid).toBeUndefined()

@@ -64,6 +64,20 @@ describe('SweepQueue', () => {
     expect(scans).toHaveLength(1)
   })
 
+  it('runs the pending sweeps at once when a process of one of their runs is about to start', async () => {
+    const { queue, scans } = recorded()
+    queue.add(sweep('r1'))
+    await new Promise((resolve) => setImmediate(resolve))
+    queue.add(sweep('r2'))
+    queue.add(sweep('r3'))
+    queue.flushFor('r9')
+    expect(scans).toHaveLength(1)
+    queue.flushFor('r3')
+    expect(scans.map((s) => s.runs)).toEqual([['r1:SIGKILL'], ['r2:SIGKILL', 'r3:SIGKILL']])
+    await sleep(MIN_SWEEP_INTERVAL_MS * 2)
+    expect(scans).toHaveLength(2)
+  })
+
   it('keeps sweeping after a scan that failed', async () => {
     const { queue, scans } = recorded({ fail: true })
     queue.add(sweep('r1'))
