@@ -46,8 +46,7 @@ async function main (procs: ProcessSet): Promise<number> {
   if (!webhook) process.stdout.write(`\nadnanh/webhook rows skipped: ${WEBHOOK} is not installed (apt-get install webhook).\n`)
 
   if (settings.profile !== null) {
-    const section = await profileSection(ctx, settings.profile)
-    process.stdout.write(`\n${renderSection(section)}\n`)
+    for (const section of await profileSection(ctx, settings.profile)) process.stdout.write(`\n${renderSection(section)}\n`)
     return 0
   }
 

@@ -235,11 +235,32 @@ function notStarted (spawnError: NonNullable<ExitInfo['spawnError']>): LaunchedP
 
 /**
  * A small young generation keeps the spawner's memory, and so the page tables every fork() copies,
- * small (and --expose-gc lets it collect the read buffers of a flood promptly, see spawner-main.ts);
- * the gateway's own V8 flags (a --cpu-prof, an inspector) are not passed on.
+ * small (and --expose-gc lets it collect the read buffers of a flood promptly, see spawner-main.ts).
+ * Of the gateway's own Node flags only the CPU profiler's are passed on (spawnerProfilerFlags); an
+ * inspector or a heap limit meant for the gateway is not.
  */
 function spawnerFlags (): string[] {
-  return ['--max-semi-space-size=1', '--expose-gc', '--disable-warning=ExperimentalWarning']
+  return ['--max-semi-space-size=1', '--expose-gc', '--disable-warning=ExperimentalWarning', ...spawnerProfilerFlags(process.execArgv)]
+}
+
+const PROFILER_FLAGS = ['--cpu-prof', '--cpu-prof-dir', '--cpu-prof-interval']
+
+/**
+ * A gateway started under `--cpu-prof` profiles its spawner too, into the same directory (each
+ * profile's file name holds its process id): the spawner starts every agent, and where its time goes
+ * is half of the run path's story (bench/README.md, Profiling).
+ */
+export function spawnerProfilerFlags (execArgv: readonly string[]): string[] {
+  const flags: string[] = []
+  for (let i = 0; i < execArgv.length; i++) {
+    const arg = execArgv[i]!
+    const name = arg.split('=', 1)[0]!
+    if (!PROFILER_FLAGS.includes(name)) continue
+    flags.push(arg)
+    // `--cpu-prof-dir DIR`: the value is the next argument.
+    if (name !== '--cpu-prof' && !arg.includes('=') && i + 1 < execArgv.length) flags.push(execArgv[++i]!)
+  }
+  return flags.includes('--cpu-prof') ? flags : []
 }
 
 /** Only what Node itself needs to start the spawner quickly (its compile cache). */

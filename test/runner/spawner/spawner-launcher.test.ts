@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { LaunchSpec, OutputChunk } from '../../../src/runner/launcher.ts'
 import { OUTPUT_WINDOW_BYTES } from '../../../src/runner/spawner/protocol.ts'
-import { createSpawnerLauncher } from '../../../src/runner/spawner/spawner-launcher.ts'
+import { createSpawnerLauncher, spawnerProfilerFlags } from '../../../src/runner/spawner/spawner-launcher.ts'
 
 const launcher = createSpawnerLauncher()
 afterAll(() => launcher.close())
@@ -223,5 +223,35 @@ describe('spawner launcher', () => {
     expect(alive(pid)).toBe(true)
     await own.close()
     await expect.poll(() => alive(pid)).toBe(false)
+  })
+
+  it('profiles the spawner too when the gateway runs under --cpu-prof, into the same directory', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hookgate-spawner-prof-'))
+    try {
+      const script = `
+        import { createSpawnerLauncher } from ${JSON.stringify(new URL('../../../src/runner/spawner/spawner-launcher.ts', import.meta.url).href)}
+        const launcher = createSpawnerLauncher()
+        const child = await launcher.launch({ argv: [process.execPath, '-e', ''], cwd: '/', env: {} })
+        await child.exited
+        console.log(JSON.stringify({ gateway: process.pid, spawner: launcher.spawnerPid }))
+        await launcher.close()`
+      const gateway = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] })
+      let out = ''
+      gateway.stdout.on('data', (d) => { out += String(d) })
+      expect(await new Promise((resolve) => gateway.once('exit', resolve))).toBe(0)
+      const { gateway: gatewayPid, spawner } = JSON.parse(out) as { gateway: number, spawner: number }
+      // V8 names each profile CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile.
+      const pids = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => Number(f.split('.')[3])).sort((a, b) => a - b)
+      expect(pids).toEqual([gatewayPid, spawner].sort((a, b) => a - b))
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('passes on only the profiler\'s flags of the gateway, and only when it profiles', () => {
+    expect(spawnerProfilerFlags(['--max-semi-space-size=4', '--cpu-prof', '--cpu-prof-dir', '/tmp/p', '--inspect=127.0.0.1:0'])).toEqual(['--cpu-prof', '--cpu-prof-dir', '/tmp/p'])
+    expect(spawnerProfilerFlags(['--cpu-prof-dir=/tmp/p', '--cpu-prof', '--cpu-prof-interval=500'])).toEqual(['--cpu-prof-dir=/tmp/p', '--cpu-prof', '--cpu-prof-interval=500'])
+    expect(spawnerProfilerFlags(['--cpu-prof-dir', '/tmp/p', '--max-old-space-size=512'])).toEqual([])
+    expect(spawnerProfilerFlags(['--inspect', '--no-maglev'])).toEqual([])
   })
 })
