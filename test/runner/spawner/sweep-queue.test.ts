@@ -34,10 +34,11 @@ describe('SweepQueue', () => {
     const { queue, scans } = recorded()
     queue.add(sweep('r1'))
     await new Promise((resolve) => setImmediate(resolve))
-    for (const id of ['r2', 'r3', 'r4']) {
-      queue.add(sweep(id))
-      await sleep(2)
-    }
+    for (const id of ['r2', 'r3', 'r4']) queue.add(sweep(id))
+    expect(scans).toHaveLength(1)
+    await new Promise((resolve) => setImmediate(resolve))
+    // Not on the next turn as after a quiet spell: held for the interval.
+    expect(scans).toHaveLength(1)
     await sleep(MIN_SWEEP_INTERVAL_MS * 3)
     expect(scans.map((s) => s.runs)).toEqual([['r1:SIGKILL'], ['r2:SIGKILL', 'r3:SIGKILL', 'r4:SIGKILL']])
     expect(scans[1]!.at - scans[0]!.at).toBeGreaterThanOrEqual(MIN_SWEEP_INTERVAL_MS - 1)
@@ -47,11 +48,10 @@ describe('SweepQueue', () => {
     const { queue, scans } = recorded()
     queue.add(sweep('r1'))
     await sleep(MIN_SWEEP_INTERVAL_MS + 10)
-    const asked = performance.now()
     queue.add(sweep('r2'))
+    // On the next turn: a held sweep would still be waiting for its timer here.
     await new Promise((resolve) => setImmediate(resolve))
     expect(scans.map((s) => s.runs)).toEqual([['r1:SIGKILL'], ['r2:SIGKILL']])
-    expect(scans[1]!.at - asked).toBeLessThan(MIN_SWEEP_INTERVAL_MS / 2)
   })
 
   it('runs what is pending on flush, and nothing twice', async () => {
