@@ -76,6 +76,8 @@ function main (): void {
       case 'spawn': {
         const runId = message.env[RUN_MARKER_VAR]
         if (runId !== undefined) sweeps.flushFor(runId)
+        // A spawn holds the loop for a millisecond or two: what other runs printed goes out first.
+        outbox.flush()
         start(children, collector, message, send)
         break
       }
