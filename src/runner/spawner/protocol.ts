@@ -1,8 +1,7 @@
 // The messages between the gateway and its spawner process (see spawner-main.ts), over Node's IPC
 // channel with `serialization: 'advanced'`, so output bytes cross as Uint8Array without re-encoding.
 // One channel carries everything in order, so a process's output chunks, end-of-file and exit arrive in
-// the order the spawner saw them. The spawner sends its events in batches, one per turn of its event
-// loop (outbox.ts): each IPC message from it is a SpawnerEvent[].
+// the order the spawner saw them.
 
 import type { RunMarkerQuery } from '../../proc/run-processes.ts'
 

@@ -50,8 +50,7 @@ export function createSpawnerLauncher (opts: { env?: NodeJS.ProcessEnv } = {}): 
       // Its own process group: a terminal's Ctrl-C is the gateway's to handle.
       detached: true
     })
-    // The spawner sends a turn's events as one batch (outbox.ts).
-    started.on('message', (batch: SpawnerEvent[]) => { for (const event of batch) handle(event); holdLoop() })
+    started.on('message', (event: SpawnerEvent) => onEvent(event))
     started.on('error', () => {})
     started.once('exit', () => onSpawnerGone(started))
     spawner = started
@@ -87,6 +86,11 @@ export function createSpawnerLauncher (opts: { env?: NodeJS.ProcessEnv } = {}): 
       child.output.end('stderr')
       child.settleExit({ code: null, signal: 'SIGKILL', spawnError: null })
     }
+  }
+
+  function onEvent (event: SpawnerEvent): void {
+    handle(event)
+    holdLoop()
   }
 
   function handle (event: SpawnerEvent): void {

@@ -12,7 +12,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import type { Readable } from 'node:stream'
 import { RUN_MARKER_VAR } from '../../proc/run-marker.ts'
-import { Outbox } from './outbox.ts'
 import { PastCapFilter } from './past-cap-filter.ts'
 import { SweepQueue } from './sweep-queue.ts'
 import { OUTPUT_WINDOW_BYTES, PAST_CAP_TAIL_BYTES, SKIP_REPORT_BYTES, SKIP_REPORT_MS, type SpawnerEvent, type SpawnerRequest } from './protocol.ts'
@@ -38,7 +37,10 @@ interface Child {
   paused: boolean
 }
 
-type Send = (event: SpawnerEvent) => void
+const send = (event: SpawnerEvent): void => {
+  // The gateway is gone (disconnect is handled below): there is nobody left to tell.
+  if (process.connected) process.send?.(event)
+}
 
 /**
  * Bytes read from pipes between two young-generation collections. Every read is a new 64 KiB Buffer
@@ -53,11 +55,6 @@ function main (): void {
   const children = new Map<number, Child>()
   const collector = new ReadCollector()
   const sweeps = new SweepQueue()
-  const outbox = new Outbox((batch) => {
-    // The gateway is gone (disconnect is handled below): there is nobody left to tell.
-    if (process.connected) process.send?.(batch)
-  })
-  const send: Send = (event) => { outbox.push(event) }
 
   // Signals meant for the gateway (a terminal's Ctrl-C reaches the whole foreground group) must not
   // take the spawner down under it: the gateway stops its runs itself, then lets us go.
@@ -76,9 +73,7 @@ function main (): void {
       case 'spawn': {
         const runId = message.env[RUN_MARKER_VAR]
         if (runId !== undefined) sweeps.flushFor(runId)
-        // A spawn holds the loop for a millisecond or two: what other runs printed goes out first.
-        outbox.flush()
-        start(children, collector, message, send)
+        start(children, collector, message)
         break
       }
       case 'ack': acknowledge(children.get(message.id), message.bytes); break
@@ -91,7 +86,7 @@ function main (): void {
   })
 }
 
-function start (children: Map<number, Child>, collector: ReadCollector, request: Extract<SpawnerRequest, { t: 'spawn' }>, send: Send): void {
+function start (children: Map<number, Child>, collector: ReadCollector, request: Extract<SpawnerRequest, { t: 'spawn' }>): void {
   const [file = '', ...args] = request.argv
   let child: ChildProcess
   try {
@@ -145,13 +140,13 @@ function start (children: Map<number, Child>, collector: ReadCollector, request:
         return
       }
       for (const piece of pipe.filter.push(chunk)) relay(stream, piece)
-      reportSkipped(request.id, pipe, false, send)
+      reportSkipped(request.id, pipe, false)
     })
     // 'close' rather than 'end': a pipe destroyed by a release, or broken, also stops here.
     readable.on('close', () => {
       if (pipe.filter !== null) {
         for (const piece of pipe.filter.end()) relay(stream, piece)
-        reportSkipped(request.id, pipe, true, send)
+        reportSkipped(request.id, pipe, true)
       }
       send({ t: 'eof', id: request.id, stream })
     })
@@ -196,7 +191,7 @@ function cap (child: Child | undefined, request: Extract<SpawnerRequest, { t: 'c
 }
 
 /** Reported in sums, not per chunk: a flood would otherwise be a message per read. */
-function reportSkipped (id: number, pipe: Pipe, force: boolean, send: Send): void {
+function reportSkipped (id: number, pipe: Pipe, force: boolean): void {
   const filter = pipe.filter
   if (filter === null || filter.pendingSkipped === 0) return
   const now = performance.now()

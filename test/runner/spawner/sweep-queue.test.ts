@@ -41,7 +41,8 @@ describe('SweepQueue', () => {
     expect(scans).toHaveLength(1)
     await sleep(MIN_SWEEP_INTERVAL_MS * 3)
     expect(scans.map((s) => s.runs)).toEqual([['r1:SIGKILL'], ['r2:SIGKILL', 'r3:SIGKILL', 'r4:SIGKILL']])
-    expect(scans[1]!.at - scans[0]!.at).toBeGreaterThanOrEqual(MIN_SWEEP_INTERVAL_MS - 1)
+    // Node's timers are whole milliseconds and may fire a little early against performance.now().
+    expect(scans[1]!.at - scans[0]!.at).toBeGreaterThanOrEqual(MIN_SWEEP_INTERVAL_MS - 3)
   })
 
   it('scans at once after a quiet spell', async () => {
